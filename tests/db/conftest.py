@@ -1,0 +1,83 @@
+"""Real databases for tests (never mocked).
+
+Reusable fixtures (meant to move to the top-level conftest later):
+
+* `sqlite_url`     — a fresh SQLite file under the test's tmp_path (not migrated).
+* `pg_server_url`  — the PostgreSQL server to use: $QFLOW_TEST_POSTGRES_URL, default
+                     postgresql+psycopg://qflow:qflow@127.0.0.1:5432/qflow_test (run scripts/start_postgres.sh).
+                     Tests needing it are skipped when the server does not answer.
+* `make_pg_database` — session-scoped factory: `make_pg_database()` creates an empty database with a random
+                     name on that server and returns its URL; all of them are dropped at the end of the session.
+* `pg_url`         — one such throwaway database for the whole test session (not migrated).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://qflow:qflow@127.0.0.1:5432/qflow_test"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'qflow.db'}"
+
+
+def _admin_engine(url: str):
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from qflow.db.session import resolve_url
+
+    return create_engine(
+        resolve_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"connect_timeout": 5}
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    url = os.environ.get("QFLOW_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+    engine = _admin_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # noqa: BLE001
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        pytest.skip(f"PostgreSQL not reachable at QFLOW_TEST_POSTGRES_URL (run scripts/start_postgres.sh): {first}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def make_pg_database(pg_server_url: str) -> Iterator[Callable[[], str]]:
+    from qflow.db.session import dispose_engine, resolve_url
+
+    server = resolve_url(pg_server_url)
+    engine = _admin_engine(pg_server_url)
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"qflow_test_{uuid.uuid4().hex[:16]}"
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return server.set(database=name).render_as_string(hide_password=False)
+
+    try:
+        yield make
+    finally:
+        with engine.connect() as connection:
+            for name in created:
+                dispose_engine(server.set(database=name))
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url(make_pg_database: Callable[[], str]) -> str:
+    return make_pg_database()
