@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     default_output_limit_bytes: int = 16 * 1024 * 1024
     default_tmp_size_mb: int = 64
     default_python_version: str = "3.11"
+    # "rootfs": runner images from a debootstrapped Debian (no registry needed); "pull": FROM python:X-slim.
+    runner_base: str = "rootfs"
 
 
 @lru_cache

@@ -1,0 +1,22 @@
+"""The HTTP API (SPEC §7): one router per resource under /api/v1, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from qflow.config import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    from qflow.api.routers import auth, executions, health, nodes, workflows
+    from qflow.db.migrate import ensure_migrated
+    from qflow.db.session import session_factory
+
+    settings = settings or get_settings()
+    ensure_migrated(settings.database_url)
+    app = FastAPI(title="Qflow", version="0.1.0", docs_url="/docs", openapi_url="/api/v1/openapi.json")
+    app.state.settings = settings
+    app.state.sessions = session_factory(settings.database_url)
+    for module in (auth, nodes, workflows, executions, health):
+        app.include_router(module.router, prefix="/api/v1")
+    return app

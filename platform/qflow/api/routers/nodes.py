@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from qflow.api.deps import CurrentUser, SessionDep, not_found
+from qflow.db.models import PythonNode, PythonNodeVersion
+from qflow.services.nodes import save_version, visible_nodes
+
+router = APIRouter(prefix="/nodes", tags=["nodes"])
+
+
+class NodeIn(BaseModel):
+    name: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$")
+    code: str = Field(min_length=1, max_length=1_000_000)
+    main_function: str = Field(default="main", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    python_version: str = "3.11"
+    description: str = ""
+    is_template: bool = False
+    is_public: bool = False
+
+
+class InspectIn(BaseModel):
+    code: str = Field(min_length=1, max_length=1_000_000)
+    main_function: str = Field(default="main", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    python_version: str = "3.11"
+
+
+class VersionOut(BaseModel):
+    id: uuid.UUID
+    version: int
+    main_function: str
+    python_version: str
+    code_sha256: str
+    signature: dict[str, Any]
+    dependencies: list[Any]
+    created_at: datetime
+
+
+class NodeOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    is_template: bool
+    is_public: bool
+    latest_version: int
+    owned: bool
+    created_at: datetime
+    updated_at: datetime
+    version: VersionOut | None = None
+
+
+def _version_out(v: PythonNodeVersion) -> VersionOut:
+    return VersionOut(id=v.id, version=v.version, main_function=v.main_function, python_version=v.python_version,
+                      code_sha256=v.code_sha256, signature=v.signature, dependencies=v.dependencies,
+                      created_at=v.created_at)
+
+
+def _node_out(n: PythonNode, user_id: uuid.UUID, v: PythonNodeVersion | None = None) -> NodeOut:
+    return NodeOut(id=n.id, name=n.name, description=n.description, is_template=n.is_template,
+                   is_public=n.is_public, latest_version=n.latest_version, owned=n.owner_id == user_id,
+                   created_at=n.created_at, updated_at=n.updated_at, version=_version_out(v) if v else None)
+
+
+def parse_or_422(code: str, main: str, python_version: str) -> dict:
+    from qflow.authoring import NodeParseError, inspect_node
+
+    try:
+        return inspect_node(code, main=main, python_version=python_version)
+    except NodeParseError as e:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            {"message": e.message, "line": e.line, "column": e.column}) from None
+
+
+@router.post("/inspect")
+def inspect(body: InspectIn, user: CurrentUser) -> dict:
+    return parse_or_422(body.code, body.main_function, body.python_version)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=NodeOut)
+def create_node(body: NodeIn, session: SessionDep, user: CurrentUser, response: Response) -> NodeOut:
+    """Creates version 1, or — for a name the user already has — version N+1 when the code, main function
+    or Python version changed (200 and no new version when nothing did)."""
+    signature = parse_or_422(body.code, body.main_function, body.python_version)
+    with session.begin():
+        node = session.scalars(select(PythonNode).where(PythonNode.owner_id == user.id, PythonNode.name == body.name,
+                                                        PythonNode.deleted_at.is_(None))).one_or_none()
+        if node is None:
+            node = PythonNode(owner_id=user.id, name=body.name, description=body.description,
+                              is_template=body.is_template, is_public=body.is_public, latest_version=0)
+            session.add(node)
+            session.flush()
+        saved = save_version(session, node, body.code, body.main_function, body.python_version, signature)
+    if not saved.created:
+        response.status_code = status.HTTP_200_OK
+    return _node_out(saved.node, user.id, saved.version)
+
+
+@router.get("", response_model=list[NodeOut])
+def list_nodes(session: SessionDep, user: CurrentUser, q: str | None = None, limit: int = 100,
+               offset: int = 0) -> list[NodeOut]:
+    stmt = visible_nodes(user.id).order_by(PythonNode.name).limit(min(max(limit, 1), 500)).offset(max(offset, 0))
+    if q:
+        stmt = stmt.where(PythonNode.name.ilike(f"%{q}%"))
+    return [_node_out(n, user.id) for n in session.scalars(stmt)]
+
+
+def get_visible(session, user, node_id: uuid.UUID) -> PythonNode:
+    node = session.scalars(visible_nodes(user.id).where(PythonNode.id == node_id)).one_or_none()
+    if node is None:
+        raise not_found("node")
+    return node
+
+
+@router.get("/{node_id}", response_model=NodeOut)
+def get_node(node_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> NodeOut:
+    node = get_visible(session, user, node_id)
+    latest = session.scalars(select(PythonNodeVersion).where(PythonNodeVersion.node_id == node.id,
+                                                             PythonNodeVersion.version == node.latest_version)).one()
+    return _node_out(node, user.id, latest)
+
+
+@router.get("/{node_id}/versions", response_model=list[VersionOut])
+def list_versions(node_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> list[VersionOut]:
+    node = get_visible(session, user, node_id)
+    rows = session.scalars(select(PythonNodeVersion).where(PythonNodeVersion.node_id == node.id)
+                           .order_by(PythonNodeVersion.version))
+    return [_version_out(v) for v in rows]
+
+
+@router.get("/{node_id}/versions/{version}")
+def get_version(node_id: uuid.UUID, version: int, session: SessionDep, user: CurrentUser) -> dict:
+    node = get_visible(session, user, node_id)
+    v = session.scalars(select(PythonNodeVersion).where(PythonNodeVersion.node_id == node.id,
+                                                        PythonNodeVersion.version == version)).one_or_none()
+    if v is None:
+        raise not_found("node version")
+    return {**_version_out(v).model_dump(mode="json"), "code": v.code}

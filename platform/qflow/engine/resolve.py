@@ -1,0 +1,76 @@
+"""From a workflow node's `node:` reference to its code and signature.
+
+A reference is a node_library node by name (`range_list`), a path to a .py file next to the workflow
+(`./sum_values.py`), or a stored node version (`<node-uuid>@<version>`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from qflow.paths import NODE_LIBRARY_DIR
+
+STORED_REF = re.compile(r"^(?P<id>[0-9a-fA-F-]{36})@(?P<version>\d+)$")
+LIBRARY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ResolveError(ValueError):
+    pass
+
+
+@dataclass
+class ResolvedNode:
+    key: str  # the node's id inside the workflow
+    ref: str
+    code: str
+    signature: dict
+    python_version: str
+    node_version_id: uuid.UUID | None = None
+
+
+def resolve_node(key: str, ref: str, main: str | None, python_version: str, base_dir: Path | None,
+                 session=None, viewer_id: uuid.UUID | None = None) -> ResolvedNode:
+    """Raises ResolveError (unknown reference) or NodeParseError (the code's signature is bad).
+    With `viewer_id`, a stored node must be that user's own or public."""
+    from qflow.authoring import inspect_node
+
+    m = STORED_REF.match(ref)
+    if m:
+        return _stored(key, ref, uuid.UUID(m.group("id")), int(m.group("version")), session, viewer_id)
+    if ref.endswith(".py"):
+        if base_dir is None:
+            raise ResolveError(f"{ref}: a file path needs a workflow file to be relative to")
+        path = (base_dir / ref).resolve()
+        if not path.is_file():
+            raise ResolveError(f"{ref}: no such file next to the workflow ({path})")
+    elif LIBRARY_NAME.match(ref):
+        path = NODE_LIBRARY_DIR / f"{ref}.py"
+        if not path.is_file():
+            raise ResolveError(f"{ref}: no node of that name in node_library/")
+    else:
+        raise ResolveError(f"{ref!r} is neither a library node name, a .py path nor <node-uuid>@<version>")
+    code = path.read_text(encoding="utf-8")
+    signature = inspect_node(code, main=main or "main", python_version=python_version)
+    return ResolvedNode(key=key, ref=ref, code=code, signature=signature, python_version=python_version)
+
+
+def _stored(key: str, ref: str, node_id: uuid.UUID, version: int, session, viewer_id) -> ResolvedNode:
+    if session is None:
+        raise ResolveError(f"{ref}: stored nodes need a database session")
+    from sqlalchemy import select
+
+    from qflow.db.models import PythonNode, PythonNodeVersion
+    from qflow.services.nodes import visible_nodes
+
+    nodes = visible_nodes(viewer_id).subquery() if viewer_id else select(PythonNode).subquery()
+    row = session.scalars(
+        select(PythonNodeVersion).join(nodes, nodes.c.id == PythonNodeVersion.node_id)
+        .where(PythonNodeVersion.node_id == node_id, PythonNodeVersion.version == version)
+    ).one_or_none()
+    if row is None:
+        raise ResolveError(f"{ref}: no such node version")
+    return ResolvedNode(key=key, ref=ref, code=row.code, signature=row.signature,
+                        python_version=row.python_version, node_version_id=row.id)
