@@ -79,6 +79,16 @@ class LiteralT:
     def __str__(self) -> str:
         return "Literal[" + ", ".join(repr(v) for v in self.values) + "]"
 
+    # Values compare by type and value (SPEC §4 rule 2: `1` is not `True`), so `Literal[1]` and
+    # `Literal[True]` are different types even though `1 == True` in Python.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not LiteralT:
+            return NotImplemented
+        return literal_keys(self.values) == literal_keys(other.values)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(("Literal", literal_keys(self.values)))
+
 
 @dataclass(frozen=True, slots=True)
 class CustomT:
@@ -123,6 +133,27 @@ def union(*members: Type) -> Type:
     if len(flat) == 1:
         return flat[0]
     return UnionT(tuple(flat))
+
+
+def literal_key(value: object) -> tuple[type, object]:
+    """The identity of a Literal value: its type and value (`1`, `True` and `1.0` all differ)."""
+    return (value.__class__, value)
+
+
+def literal_keys(values: tuple[object, ...]) -> tuple[tuple[type, object], ...]:
+    return tuple((v.__class__, v) for v in values)
+
+
+def literal(*values: object) -> LiteralT:
+    """A `Literal` with duplicate values (by type and value) dropped, in first-appearance order."""
+    seen: set[tuple[type, object]] = set()
+    kept = []
+    for v in values:
+        k = literal_key(v)
+        if k not in seen:
+            seen.add(k)
+            kept.append(v)
+    return LiteralT(tuple(kept))
 
 
 def optional(t: Type) -> Type:
