@@ -207,6 +207,14 @@ def kill_strays():
             break
 
 
+def read_some(fd):
+    """Bytes, b"" at EOF, or None when nothing is there right now."""
+    try:
+        return os.read(fd, 65536)
+    except BlockingIOError:
+        return None
+
+
 def handle(request):
     timeout = float(request.get("timeout") or 60)
     output_limit = int(request.get("output_limit") or 16 * 1024 * 1024)
@@ -225,36 +233,55 @@ def handle(request):
     log = CappedLog()
     result = bytearray()
     outcome = None
+    # The child's exit, not the pipes' EOF, ends the request: a process the node left behind may hold
+    # the pipes open forever. A pidfd turns "the child exited" into a selectable event.
+    pidfd = os.pidfd_open(pid)
     sel = selectors.DefaultSelector()
     sel.register(result_r, selectors.EVENT_READ, "result")
     sel.register(log_r, selectors.EVENT_READ, "log")
+    sel.register(pidfd, selectors.EVENT_READ, "exit")
+    for fd in (result_r, log_r):
+        os.set_blocking(fd, False)
     deadline = started + timeout
-    while sel.get_map():
+    exited = False
+    while not exited and not outcome:
         left = deadline - time.monotonic()
         if left <= 0:
             outcome = "timeout"
             break
         for key, _ in sel.select(left):
-            data = os.read(key.fd, 65536)
+            if key.data == "exit":
+                exited = True
+                continue
+            data = read_some(key.fd)
+            if data is None:
+                continue
             if not data:
                 sel.unregister(key.fd)
-                os.close(key.fd)
             elif key.data == "log":
                 log.feed(data)
             else:
                 result += data
                 if len(result) > output_limit:
                     outcome = "output"
-        if outcome:
-            break
     if outcome:
         try:
             os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
-    for key in list(sel.get_map().values()):
-        os.close(key.fd)
+    else:  # the child is gone: take what it left in the pipes
+        for fd, sink in ((result_r, result.extend), (log_r, log.feed)):
+            while True:
+                data = read_some(fd)
+                if not data:
+                    break
+                sink(data)
+                if len(result) > output_limit:
+                    outcome = "output"
+                    break
     sel.close()
+    for fd in (result_r, log_r, pidfd):
+        os.close(fd)
     _, status, usage = os.wait4(pid, 0)
     wall = time.monotonic() - started
     kill_strays()

@@ -32,8 +32,10 @@ def print_run_result(result: dict) -> None:
 
 def print_execution(result: dict) -> None:
     table = Table(title=f"execution {result['execution_id']}: {result['status']}")
-    for col in ("node", "status", "outputs", "cpu s", "peak MiB", "wall s"):
-        table.add_column(col, justify="right" if col.endswith(("s", "MiB")) and col != "outputs" else "left")
+    for col in ("node", "status", "outputs"):
+        table.add_column(col)
+    for col in ("cpu s", "peak MiB", "wall s"):
+        table.add_column(col, justify="right")
     for node_id, r in result["nodes"].items():
         shown = _short(r.get("outputs")) if r.get("outputs") is not None else (
             f"{r['error']['type']}: {r['error']['message']}" if r.get("error") else "")

@@ -103,6 +103,7 @@ def validate(spec: WorkflowSpec, signatures: dict[str, dict], params: dict[str, 
     from qflow.engine.templates import TemplateError, resolve
     from qflow.sandbox.signature_types import custom_registry, input_types, output_types
     from type_system.compat import check
+    from type_system.custom import CustomTypeError
     from type_system.values import ValueValidationError, coerce
 
     problems: list[Problem] = []
@@ -145,7 +146,12 @@ def validate(spec: WorkflowSpec, signatures: dict[str, dict], params: dict[str, 
         downstream[sn].append(tn)
         if sn in outs and tn in ins:
             src, tgt = outs[sn][so], ins[tn][ti]
-            verdict = check(src, tgt, regs[sn].merged(regs[tn]))
+            try:
+                both = regs[sn].merged(regs[tn])
+            except CustomTypeError as e:
+                problems.append(Problem(tn, f"{e} (in {sn} and {tn}): rename one of them", c.label))
+                continue
+            verdict = check(src, tgt, both)
             verdicts[c.label] = verdict.to_json()
             if verdict.verdict == "incompatible":
                 problems.append(Problem(tn, f"{sn}.{so} is {src}, {tn}.{ti} wants {tgt}: {verdict.reason}", c.label))

@@ -1,11 +1,14 @@
-"""Real databases for tests (never mocked).
+"""Real services for tests — Docker, PostgreSQL, Redis — never mocked.
 
-Reusable fixtures (meant to move to the top-level conftest later):
+A test that needs a service the machine lacks FAILS with the command that starts it (`make test` starts
+them all); set QFLOW_ALLOW_MISSING_SERVICES=1 to skip such tests instead on a partial machine.
+
+Fixtures:
 
 * `sqlite_url`     — a fresh SQLite file under the test's tmp_path (not migrated).
 * `pg_server_url`  — the PostgreSQL server to use: $QFLOW_TEST_POSTGRES_URL, default
                      postgresql+psycopg://qflow:qflow@127.0.0.1:5432/qflow_test (run scripts/start_postgres.sh).
-                     Tests needing it are skipped when the server does not answer.
+                     Tests needing it fail (or skip, see above) when the server does not answer.
 * `make_pg_database` — session-scoped factory: `make_pg_database()` creates an empty database with a random
                      name on that server and returns its URL; all of them are dropped at the end of the session.
 * `pg_url`         — one such throwaway database for the whole test session (not migrated).
@@ -19,7 +22,38 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.support import missing_service  # noqa: F401  (re-exported for fixtures)
+
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://qflow:qflow@127.0.0.1:5432/qflow_test"
+@pytest.fixture(scope="session")
+def docker_client():
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        missing_service(f"no Docker engine answers (run scripts/start_docker.sh): {exc}")
+    return client
+
+
+@pytest.fixture(scope="session")
+def runner_image(docker_client) -> str:
+    """The Python 3.11 runner image, built if missing (a minute the first time)."""
+    from qflow.sandbox.images import ensure_runner_image
+
+    return ensure_runner_image("3.11", client=docker_client, log=lambda m: None)
+
+
+@pytest.fixture
+def no_leftover_containers(docker_client):
+    """Fails the test if a Qflow container it started is still there afterwards."""
+    from qflow.sandbox.container import OWNER_LABEL
+
+    before = {c.id for c in docker_client.containers.list(all=True, filters={"label": OWNER_LABEL})}
+    yield
+    after = {c.id for c in docker_client.containers.list(all=True, filters={"label": OWNER_LABEL})}
+    assert after - before == set(), "containers left behind"
 
 
 @pytest.fixture
@@ -47,7 +81,7 @@ def pg_server_url() -> str:
             connection.exec_driver_sql("SELECT 1")
     except Exception as exc:  # noqa: BLE001
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        pytest.skip(f"PostgreSQL not reachable at QFLOW_TEST_POSTGRES_URL (run scripts/start_postgres.sh): {first}")
+        missing_service(f"PostgreSQL not reachable at QFLOW_TEST_POSTGRES_URL (run scripts/start_postgres.sh): {first}")
     finally:
         engine.dispose()
     return url
