@@ -1,0 +1,122 @@
+"""Import names whose distribution on PyPI is named differently.
+
+Keys are dotted import prefixes; an import maps through the longest key that is a prefix of it (on dot
+boundaries), else to its top-level name. Only genuine mismatches belong here: a name that differs from its
+distribution only by case, `-`/`_`/`.` (PEP 503 normalisation) resolves the same without an entry.
+"""
+
+from __future__ import annotations
+
+IMPORT_TO_DISTRIBUTION: dict[str, str] = {
+    # the usual suspects
+    "yaml": "PyYAML",
+    "PIL": "Pillow",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "skopt": "scikit-optimize",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "cv2": "opencv-python",
+    "attr": "attrs",
+    "Crypto": "pycryptodome",
+    "Cryptodome": "pycryptodomex",
+    "OpenSSL": "pyOpenSSL",
+    "jwt": "PyJWT",
+    "jose": "python-jose",
+    "nacl": "PyNaCl",
+    "argon2": "argon2-cffi",
+    "dotenv": "python-dotenv",
+    "decouple": "python-decouple",
+    "environ": "django-environ",
+    "multipart": "python-multipart",
+    "slugify": "python-slugify",
+    "magic": "python-magic",
+    "docx": "python-docx",
+    "pptx": "python-pptx",
+    "fitz": "PyMuPDF",
+    "pdfminer": "pdfminer.six",
+    "serial": "pyserial",
+    "usb": "pyusb",
+    "bluetooth": "PyBluez",
+    "RPi": "RPi.GPIO",
+    "git": "GitPython",
+    "github": "PyGithub",
+    "gitlab": "python-gitlab",
+    "atlassian": "atlassian-python-api",
+    "telegram": "python-telegram-bot",
+    "telebot": "pyTelegramBotAPI",
+    "discord": "discord.py",
+    "zmq": "pyzmq",
+    "socks": "PySocks",
+    "websocket": "websocket-client",
+    "dns": "dnspython",
+    "ldap": "python-ldap",
+    "nmap": "python-nmap",
+    "grpc": "grpcio",
+    "kafka": "kafka-python",
+    "memcache": "python-memcached",
+    "MySQLdb": "mysqlclient",
+    "cassandra": "cassandra-driver",
+    "bson": "pymongo",
+    "gridfs": "pymongo",
+    "snowflake.connector": "snowflake-connector-python",
+    "osgeo": "GDAL",
+    "Bio": "biopython",
+    "mpl_toolkits": "matplotlib",
+    "pkg_resources": "setuptools",
+    "markdown_it": "markdown-it-py",
+    "speech_recognition": "SpeechRecognition",
+    "whisper": "openai-whisper",
+    "umap": "umap-learn",
+    "faiss": "faiss-cpu",
+    "community": "python-louvain",
+    "newspaper": "newspaper3k",
+    "barcode": "python-barcode",
+    "vlc": "python-vlc",
+    "capnp": "pycapnp",
+    "Xlib": "python-xlib",
+    "dbus": "dbus-python",
+    "gi": "PyGObject",
+    "cairo": "pycairo",
+    "OpenGL": "PyOpenGL",
+    "wx": "wxPython",
+    "win32api": "pywin32",
+    "win32con": "pywin32",
+    "win32com": "pywin32",
+    "pythoncom": "pywin32",
+    "pywintypes": "pywin32",
+    "vcr": "vcrpy",
+    "factory": "factory_boy",
+    "rest_framework": "djangorestframework",
+    "airflow": "apache-airflow",
+    "opensearchpy": "opensearch-py",
+    # namespace packages: the top-level name alone is not a distribution
+    "google.protobuf": "protobuf",
+    "google.auth": "google-auth",
+    "google.oauth2": "google-auth",
+    "google.cloud.storage": "google-cloud-storage",
+    "google.cloud.bigquery": "google-cloud-bigquery",
+    "google.cloud.pubsub": "google-cloud-pubsub",
+    "google.cloud.pubsub_v1": "google-cloud-pubsub",
+    "google.cloud.firestore": "google-cloud-firestore",
+    "google.cloud.secretmanager": "google-cloud-secret-manager",
+    "google.generativeai": "google-generativeai",
+    "google.genai": "google-genai",
+    "googleapiclient": "google-api-python-client",
+    "azure.storage.blob": "azure-storage-blob",
+    "azure.identity": "azure-identity",
+    "azure.keyvault.secrets": "azure-keyvault-secrets",
+    "ruamel.yaml": "ruamel.yaml",
+    "zope.interface": "zope.interface",
+    "backports.zoneinfo": "backports.zoneinfo",
+}
+
+
+def distribution_for(dotted: str, mapping: dict[str, str] = IMPORT_TO_DISTRIBUTION) -> str:
+    """The distribution providing import `dotted` (`google.protobuf.json_format` → `protobuf`)."""
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        hit = mapping.get(".".join(parts[:n]))
+        if hit is not None:
+            return hit
+    return parts[0]

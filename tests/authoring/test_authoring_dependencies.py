@@ -1,0 +1,180 @@
+"""Dependencies (SPEC §3): non-stdlib imports anywhere, mapped to distributions; PEP 723 blocks."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+from qflow.authoring import NodeParseError, inspect_node
+from qflow.authoring.dependencies import stdlib_modules
+from qflow.authoring.import_map import IMPORT_TO_DISTRIBUTION, distribution_for
+
+
+def deps(src: str, **kw) -> list[str]:
+    return inspect_node(textwrap.dedent(src) + "\ndef main(): ...\n", **kw)["dependencies"]
+
+
+def test_imports_anywhere_excluding_stdlib_relative_and_future() -> None:
+    assert deps('''
+        from __future__ import annotations
+        import os, sys, json, collections.abc
+        from . import sibling
+        from .pkg import thing
+        from .. import parent
+        import requests
+        try:
+            import ujson
+        except ImportError:
+            ujson = None
+        if False:
+            import zlib, lxml.etree
+        class C:
+            import attr
+            def m(self):
+                import numpy as np
+        def f():
+            def g():
+                from bs4 import BeautifulSoup
+            with open("x"):
+                import toolz
+            for _ in []:
+                import httpx
+            else:
+                import orjson
+            while False:
+                import polars
+        match 1:
+            case 1:
+                import duckdb
+    ''') == ["attrs", "beautifulsoup4", "duckdb", "httpx", "lxml", "numpy", "orjson", "polars", "requests",
+             "toolz", "ujson"]
+
+
+def test_known_mismatches() -> None:
+    assert deps('''
+        import yaml
+        from PIL import Image
+        import sklearn.linear_model
+        from bs4 import BeautifulSoup
+        import dateutil.parser
+        import cv2
+        from google.protobuf import json_format
+        import attr
+    ''') == ["attrs", "beautifulsoup4", "opencv-python", "Pillow", "protobuf", "python-dateutil", "PyYAML",
+             "scikit-learn"]
+
+
+def test_longest_prefix_wins() -> None:
+    assert distribution_for("google.protobuf.json_format") == "protobuf"
+    assert distribution_for("google.protobuf") == "protobuf"
+    assert distribution_for("google.cloud.storage.blob") == "google-cloud-storage"
+    assert distribution_for("google.cloud") == "google"
+    assert distribution_for("googleapiclient.discovery") == "google-api-python-client"
+    assert distribution_for("yaml.constructor") == "PyYAML"
+    assert distribution_for("pandas.core.frame") == "pandas"
+    assert distribution_for("ruamel.yaml") == "ruamel.yaml"
+    assert distribution_for("x.y", {"x": "X", "x.y": "XY"}) == "XY"
+    assert distribution_for("x.z", {"x": "X", "x.y": "XY"}) == "X"
+
+
+def test_from_import_names_count_for_the_prefix() -> None:
+    assert deps("from google.cloud import storage, bigquery\nfrom google import protobuf\n") == [
+        "google-cloud-bigquery", "google-cloud-storage", "protobuf"]
+
+
+def test_one_entry_each_sorted_case_insensitively() -> None:
+    assert deps("import zeta\nimport Alpha\nimport beta\nimport yaml\nfrom yaml import safe_load\nimport yaml.constructor\n") == [
+        "Alpha", "beta", "PyYAML", "zeta"]
+
+
+def test_mapping_entries_are_well_formed() -> None:
+    for key, dist in IMPORT_TO_DISTRIBUTION.items():
+        assert key and dist and key == key.strip() and " " not in dist
+        assert key.split(".")[0] not in stdlib_modules("3.11"), key
+
+
+def test_stdlib_is_the_node_versions() -> None:
+    src = "import tomllib\nimport distutils\nimport graphlib\nimport zoneinfo\n"
+    assert deps(src, python_version="3.11") == []
+    assert deps(src, python_version="3.9") == ["tomllib"]
+    assert deps(src, python_version="3.13") == ["distutils"]
+
+
+def test_stdlib_311_agrees_with_sys() -> None:
+    from stdlib_list import stdlib_list
+
+    assert sys.version_info[:2] == (3, 11)
+    assert stdlib_modules("3.11") == frozenset(sys.stdlib_module_names)
+    listed = {m.split(".")[0] for m in stdlib_list("3.11")}
+    assert listed - {"__main__", "xxsubtype"} == set(sys.stdlib_module_names)
+    for v in ("3.9", "3.13"):
+        names = stdlib_modules(v)
+        assert {"os", "sys", "json", "typing", "asyncio"} <= names and "__main__" not in names
+
+
+# --- PEP 723 ---------------------------------------------------------------------------------------------
+
+def test_script_block_replaces_the_list_as_written() -> None:
+    assert deps('''
+        # /// script
+        # requires-python = ">=3.9"
+        # dependencies = [
+        #   "requests>=2.31",
+        #   "PyYAML",
+        #   "b",
+        #   "a[extra]==1.0; python_version >= '3.9'",
+        # ]
+        # ///
+        import yaml, numpy
+    ''') == ["requests>=2.31", "PyYAML", "b", "a[extra]==1.0; python_version >= '3.9'"]
+
+
+def test_script_block_without_dependencies_keeps_the_imports() -> None:
+    assert deps('# /// script\n# requires-python = ">=3.10"\n# ///\nimport yaml\n') == ["PyYAML"]
+
+
+def test_script_block_with_empty_dependencies() -> None:
+    assert deps('# /// script\n# dependencies = []\n# ///\nimport yaml\n') == []
+
+
+def test_other_metadata_blocks_are_ignored() -> None:
+    assert deps('# /// pyproject\n# dependencies = ["x"]\n# ///\nimport yaml\n') == ["PyYAML"]
+
+
+@pytest.mark.parametrize("spec, version, ok", [
+    (">=3.12", "3.11", False), (">=3.12", "3.13", True), ("<3.10", "3.9", True), ("<3.10", "3.11", False),
+    ("==3.11.*", "3.11", True), ("~=3.11", "3.13", True), ("~=3.11.0", "3.13", False),
+    (">=3.11.4", "3.11", True), ("!=3.11.*", "3.11", False), (">=3.9,<3.12", "3.13", False),
+])
+def test_requires_python(spec: str, version: str, ok: bool, monkeypatch) -> None:
+    from qflow.authoring import pyversions
+
+    monkeypatch.setattr(pyversions, "find_interpreter", lambda v: None)
+    src = f'import os\n\n# /// script\n# requires-python = "{spec}"\n# dependencies = ["x"]\n# ///\n\ndef main(): ...\n'
+    if ok:
+        assert inspect_node(src, python_version=version)["dependencies"] == ["x"]
+    else:
+        with pytest.raises(NodeParseError) as info:
+            inspect_node(src, python_version=version)
+        assert (info.value.line, info.value.column) == (3, 1)
+        assert spec in info.value.message
+
+
+@pytest.mark.parametrize("block", [
+    '# /// script\n# dependencies = ["a"\n# ///\n',
+    '# /// script\n# dependencies = "a"\n# ///\n',
+    '# /// script\n# requires-python = "not a spec"\n# ///\n',
+])
+def test_bad_script_blocks_are_errors_at_the_first_line(block: str) -> None:
+    with pytest.raises(NodeParseError) as info:
+        inspect_node("import os\n" + block + "def main(): ...\n")
+    assert (info.value.line, info.value.column) == (2, 1)
+
+
+def test_two_script_blocks_are_an_error() -> None:
+    block = '# /// script\n# dependencies = []\n# ///\n'
+    with pytest.raises(NodeParseError) as info:
+        inspect_node(block + "\n" + block + "def main(): ...\n")
+    assert info.value.line == 5
