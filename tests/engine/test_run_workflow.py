@@ -1,0 +1,149 @@
+"""`qflow run` end to end: real containers, the embedded SQLite database, and every row it records."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.support import REPO, run_cli
+
+pytestmark = pytest.mark.docker
+
+
+def rows(db_url: str, sql: str, **params):
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            return [dict(r._mapping) for r in c.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def test_demo_workflow_runs_and_is_recorded(tmp_path, runner_image, no_leftover_containers):
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    p = run_cli("run", str(REPO / "node_library/workflows/demo.yaml"), "--param", "n=5", "--json",
+                env={"QFLOW_DATABASE_URL": db})
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["status"] == "completed"
+    nodes = out["nodes"]
+    assert nodes["numbers"]["outputs"] == {"result": [1, 2, 3, 4, 5]}
+    assert nodes["total"]["outputs"] == {"result": 15.0}
+    assert nodes["stats"]["outputs"]["count"] == 5 and nodes["stats"]["outputs"]["median"] == 3.0
+    assert nodes["words"]["outputs"]["result"]["the"] == 3
+    assert "numbers" in p.stderr and "completed" in p.stderr  # progress goes to stderr
+
+    ex = rows(db, "SELECT * FROM workflow_executions")
+    assert len(ex) == 1 and ex[0]["status"] == "completed" and ex[0]["progress_percent"] == 100.0
+    assert ex[0]["id"] == out["execution_id"].replace("-", "")  # SQLite keeps UUIDs as 32 hex digits
+    ne = {r["node_key"]: r for r in rows(db, "SELECT * FROM node_executions")}
+    assert set(ne) == {"numbers", "stats", "total", "words"}
+    assert all(r["status"] == "completed" and r["attempt"] == 1 for r in ne.values())
+    assert all(r["cpu_seconds"] is not None and r["peak_memory_bytes"] > 0 for r in ne.values())
+    containers = rows(db, "SELECT * FROM containers")
+    assert len(containers) == 4
+    assert {c["status"] for c in containers} == {"removed"}
+    assert all(c["memory_limit_bytes"] == 128 * 2**20 and c["image"] == "qflow-runner:3.11" for c in containers)
+    assert {r["container_id"] for r in ne.values()} == {c["id"] for c in containers}
+    flows = rows(db, "SELECT source_output, target_input, transport, size_bytes FROM node_data_flow")
+    assert sorted((f["source_output"], f["target_input"]) for f in flows) == [("result", "values")] * 2
+    assert all(f["transport"] == "json" and f["size_bytes"] > 0 for f in flows)
+    events = [r["event_type"] for r in rows(db, "SELECT event_type FROM workflow_execution_events ORDER BY id")]
+    assert events[0] == "started" and events[-1] == "completed"
+    assert events.count("node_started") == 4 and events.count("node_completed") == 4
+    metrics = rows(db, "SELECT name FROM performance_metrics")
+    assert len(metrics) == 12
+
+
+def write(tmp_path, name: str, body: str):
+    (tmp_path / name).write_text(textwrap.dedent(body))
+    return tmp_path / name
+
+
+def test_failed_node_fails_execution_and_skips_dependents(tmp_path, runner_image, no_leftover_containers):
+    write(tmp_path, "boom.py", """
+        def main(x: int) -> list[float]:
+            raise ValueError("no good: %d" % x)
+    """)
+    wf = write(tmp_path, "wf.yaml", """
+        name: failing
+        nodes:
+          - {id: first, node: range_list, inputs: {n: 3}}
+          - {id: bad, node: ./boom.py, inputs: {x: 7}}
+          - {id: after, node: sum_values}
+          - {id: side, node: sum_values}
+        connections:
+          - {from: first.result, to: side.values}
+          - {from: bad.result, to: after.values}
+    """)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    p = run_cli("run", str(wf), "--json", env={"QFLOW_DATABASE_URL": db})
+    assert p.returncode == 1
+    out = json.loads(p.stdout)
+    assert out["status"] == "failed"
+    assert out["nodes"]["bad"]["status"] == "failed"
+    assert out["nodes"]["bad"]["error"]["type"] == "NodeError"
+    assert "ValueError: no good: 7" in out["nodes"]["bad"]["error"]["message"]
+    assert out["nodes"]["after"]["status"] == "skipped"
+    assert out["nodes"]["side"]["status"] == "completed"
+    ex = rows(db, "SELECT status, error FROM workflow_executions")[0]
+    assert ex["status"] == "failed" and json.loads(ex["error"])["node"] == "bad"
+    errors = rows(db, "SELECT error_type, message FROM error_logs")
+    assert errors == [{"error_type": "NodeError", "message": "ValueError: no good: 7"}]
+    assert [r["status"] for r in rows(db, "SELECT status FROM node_executions WHERE node_key='after'")] == ["skipped"]
+
+
+def test_invalid_workflow_exits_2_with_every_problem_and_runs_nothing(tmp_path, docker_client):
+    wf = write(tmp_path, "wf.yaml", """
+        name: broken
+        nodes:
+          - {id: words, node: word_count, inputs: {text: hi}}
+          - {id: total, node: sum_values}
+          - {id: ghost, node: no_such_node}
+        connections:
+          - {from: words.result, to: total.values}
+    """)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    p = run_cli("run", str(wf), "--json", env={"QFLOW_DATABASE_URL": db})
+    assert p.returncode == 2
+    err = json.loads(p.stdout)["error"]
+    by_node = {pr["node"]: pr for pr in err["problems"]}
+    assert "dict[str, int]" in by_node["total"]["message"] and "list[float]" in by_node["total"]["message"]
+    assert by_node["total"]["connection"] == "words.result -> total.values"
+    assert "no_such_node" in by_node["ghost"]["message"]
+    assert not (tmp_path / "q.db").exists()  # nothing ran, nothing was recorded
+
+
+def test_conversion_failure_fails_the_node_at_its_connection(tmp_path, runner_image, no_leftover_containers):
+    write(tmp_path, "text.py", """
+        def main() -> str:
+            return "not a number"
+    """)
+    write(tmp_path, "double.py", """
+        def main(x: int) -> int:
+            return 2 * x
+    """)
+    wf = write(tmp_path, "wf.yaml", """
+        name: convert
+        nodes:
+          - {id: t, node: ./text.py}
+          - {id: d, node: ./double.py}
+        connections:
+          - {from: t.result, to: d.x}
+    """)
+    p = run_cli("run", str(wf), "--json", env={"QFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'q.db'}"})
+    assert p.returncode == 1
+    d = json.loads(p.stdout)["nodes"]["d"]
+    assert d["status"] == "failed" and d["error"]["type"] == "InputValidationError"
+    assert "t.result -> d.x" in d["error"]["message"]
+
+
+def test_bad_yaml_and_missing_file_are_clean_errors(tmp_path):
+    bad = write(tmp_path, "bad.yaml", "name: [unclosed\n")
+    p = run_cli("run", str(bad))
+    assert p.returncode == 2 and "not valid YAML" in p.stderr and "Traceback" not in p.stderr
+    p = run_cli("run", str(tmp_path / "missing.yaml"), "--json")
+    assert p.returncode == 2 and "no such file" in json.loads(p.stdout)["error"]["message"]
