@@ -30,16 +30,19 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SessionsDep = Annotated[sessionmaker, Depends(get_sessions)]
 
 
-def get_current_user(session: SessionDep,
+def get_current_user(sessions: SessionsDep,
                      creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+    """The token's user, read in a session of its own so the route's session starts with no
+    transaction open (routes run their own explicit `session.begin()` blocks)."""
     unauthorized = HTTPException(status.HTTP_401_UNAUTHORIZED, "missing, invalid or expired bearer token",
                                  headers={"WWW-Authenticate": "Bearer"})
     if creds is None or creds.scheme.lower() != "bearer":
         raise unauthorized
-    row = session.execute(
-        select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == token_hash(creds.credentials))
-    ).one_or_none()
+    with sessions() as session:
+        row = session.execute(
+            select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == token_hash(creds.credentials))
+        ).one_or_none()
     if row is None:
         raise unauthorized
     user, login = row

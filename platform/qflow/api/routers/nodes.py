@@ -73,7 +73,7 @@ def parse_or_422(code: str, main: str, python_version: str) -> dict:
     try:
         return inspect_node(code, main=main, python_version=python_version)
     except NodeParseError as e:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(422,
                             {"message": e.message, "line": e.line, "column": e.column}) from None
 
 

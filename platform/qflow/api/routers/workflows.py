@@ -32,7 +32,7 @@ class ExecutionIn(BaseModel):
 
 
 def invalid(e: WorkflowInvalid) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+    return HTTPException(422,
                          {"message": e.message, "problems": [p.to_json() for p in e.problems]})
 
 
@@ -40,7 +40,7 @@ def _spec(payload: dict) -> WorkflowSpec:
     try:
         return parse_workflow(payload)
     except WorkflowFileError as e:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, {"message": str(e), "problems": []}) from None
+        raise HTTPException(422, {"message": str(e), "problems": []}) from None
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkflowOut)
