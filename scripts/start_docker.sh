@@ -5,8 +5,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 apt_install dockerd docker.io
 if docker info >/dev/null 2>&1; then exit 0; fi
 # A killed dockerd leaves its pid file behind, and the next one refuses to start while it is there.
-for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
-  if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; then
+# The file is stale unless its pid is a live (not zombie) process of that name: pids get reused.
+alive() {  # alive PID NAME
+  local stat
+  stat="$(ps -o stat=,comm= -p "$1" 2>/dev/null)" || return 1
+  case "$stat" in Z*) return 1 ;; esac
+  [[ "$stat" == *"$2"* ]]
+}
+for entry in /var/run/docker.pid:dockerd /var/run/docker/containerd/containerd.pid:containerd; do
+  pidfile="${entry%%:*}"; name="${entry##*:}"
+  if [ -f "$pidfile" ] && ! alive "$(cat "$pidfile" 2>/dev/null)" "$name"; then
+    say "removing stale $pidfile"
     as_root rm -f "$pidfile"
   fi
 done

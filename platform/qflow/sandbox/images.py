@@ -132,6 +132,11 @@ def ensure_runner_image(python_version: str, base: str | None = None, client: do
                                 network_mode="none", pull=False, rm=True, forcerm=True)
         except (docker.errors.BuildError, docker.errors.APIError) as e:
             raise ImageBuildError(f"building {tag} failed: {e}") from e
+    # The image this one replaced is left untagged: drop it (and only ours).
+    try:
+        client.images.prune(filters={"dangling": True, "label": HASH_LABEL})
+    except docker.errors.APIError:
+        pass
     return tag
 
 
