@@ -18,6 +18,10 @@ want="$(sha256sum pyproject.toml | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing qflow into .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q -e '.[test]'
+  if ! .venv/bin/python -m pip install -q -e '.[test]' >"$STATE/pip.log" 2>&1; then
+    echo "pip install failed; its log ($STATE/pip.log) ends with:" >&2
+    tail -n 30 "$STATE/pip.log" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
