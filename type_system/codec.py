@@ -110,7 +110,8 @@ def _enc(v: Any, path: str) -> Any:
         return _enc(dict(v), path)
     if dataclasses.is_dataclass(v) and not isinstance(v, type):
         return _enc({f.name: getattr(v, f.name) for f in dataclasses.fields(v)}, path)
-    raise CodecError(f"{path}: cannot encode a value of type {c.__module__}.{c.__qualname__} as JSON")
+    name = c.__qualname__ if c.__module__ == "builtins" else f"{c.__module__}.{c.__qualname__}"
+    raise CodecError(f"{path}: cannot encode a value of type {name} as JSON")
 
 
 def decode(obj: Any) -> Any:

@@ -381,7 +381,15 @@ def custom_def_from_class(
             raise CustomTypeError(f"{cls.__name__}: {e}") from None
 
     if typing.is_typeddict(cls):
-        req_keys = getattr(cls, "__required_keys__", frozenset(hints))
+        req_keys = set(getattr(cls, "__required_keys__", frozenset(hints)))
+        for k, v in hints.items():
+            # Under `from __future__ import annotations` Python 3.11 cannot see Required/NotRequired
+            # when building __required_keys__; the resolved hints can.
+            origin = typing.get_origin(v)
+            if origin is typing.NotRequired:
+                req_keys.discard(k)
+            elif origin is typing.Required:
+                req_keys.add(k)
         fields = {k: conv(v) for k, v in hints.items()}
         return CustomTypeDef(fields, tuple(k for k in fields if k in req_keys))
     if dataclasses.is_dataclass(cls):

@@ -416,14 +416,17 @@ class _Converter:
             if not isinstance(v, Mapping):
                 raise ValueValidationError(path, f"expected {s}, got {type_name(v)}")
             out = {}
+            same = True
             for k, x in v.items():
                 sub = f"{path}[{_short(k)}]"
                 try:
                     nk = self.conv(k, s.key, t.key, sub)  # type: ignore[union-attr]
                 except ValueValidationError as e:
                     raise ValueValidationError(sub, f"key: {e.message}") from None
-                out[nk] = self.conv(x, s.value, t.value, sub)  # type: ignore[union-attr]
-            return out
+                nx = self.conv(x, s.value, t.value, sub)  # type: ignore[union-attr]
+                _put(out, nk, nx, sub)
+                same = same and nk is k and nx is x
+            return v if same and len(out) == len(v) else out
         if sc is CustomT or tc is CustomT:
             done, out = self.custom(v, s, t, path)
             if done:
@@ -438,7 +441,8 @@ class _Converter:
                 raise ValueValidationError(path, f"expected {t}: a {sk} never becomes a fixed-length tuple")
             if len(v) != len(t.items):  # type: ignore[union-attr]
                 raise ValueValidationError(path, f"expected {t} ({len(t.items)} items), got {len(v)} items")  # type: ignore[union-attr]
-            return tuple(self.conv(x, a, b, f"{path}[{i}]") for i, (x, a, b) in enumerate(zip(v, s.items, t.items)))  # type: ignore[union-attr]
+            out = tuple(self.conv(x, a, b, f"{path}[{i}]") for i, (x, a, b) in enumerate(zip(v, s.items, t.items)))  # type: ignore[union-attr]
+            return v if isinstance(v, tuple) and all(a is b for a, b in zip(out, v)) else out
         titem = t.items[0] if tk == "tuple" else t.item  # type: ignore[union-attr]
         if sk == "fixed":
             if len(v) != len(s.items):  # type: ignore[union-attr]
@@ -450,6 +454,8 @@ class _Converter:
                 items = [self.conv(x, sitem, titem, f"{path}{{{_short(x)}}}") for x in v]
             else:
                 items = [self.conv(x, sitem, titem, f"{path}[{i}]") for i, x in enumerate(v)]
+        if _same_kind(v, tk) and all(a is b for a, b in zip(items, v)):
+            return v  # nothing changed: the value passes as it is
         if tk == "list":
             return items
         if tk == "tuple":
@@ -476,7 +482,7 @@ class _Converter:
                     out[f] = self.conv(v[f], src, ft, sub) if src is not None else self.coerce(v[f], ft, sub)
                 elif f in b.required:
                     raise ValueValidationError(path, f"missing required field {f!r} of {t}")
-            return True, out
+            return True, _unchanged(v, out)
         if sc is CustomT and tc is DictT:
             a = reg.get(s.name)  # type: ignore[union-attr]
             if a is None:
@@ -484,14 +490,17 @@ class _Converter:
             if not isinstance(v, Mapping):
                 raise ValueValidationError(path, f"expected a {s} record (a dict), got {type_name(v)}")
             out = {}
+            same = isinstance(v, dict)
             for k, x in v.items():
                 sub = f"{path}.{k}" if isinstance(k, str) else f"{path}[{_short(k)}]"
                 try:
                     nk = self.conv(k, Scalar("str"), t.key, sub)  # type: ignore[union-attr]
                 except ValueValidationError as e:
                     raise ValueValidationError(sub, f"key: {e.message}") from None
-                out[nk] = self.conv(x, a.fields.get(k, ANY), t.value, sub)  # type: ignore[union-attr]
-            return True, out
+                nx = self.conv(x, a.fields.get(k, ANY), t.value, sub)  # type: ignore[union-attr]
+                _put(out, nk, nx, sub)
+                same = same and nk is k and nx is x
+            return True, (v if same and len(out) == len(v) else out)
         if sc is DictT and tc is CustomT:
             b = reg.get(t.name)  # type: ignore[union-attr]
             if b is None:
@@ -504,7 +513,7 @@ class _Converter:
                     out[f] = self.conv(v[f], s.value, ft, f"{path}.{f}")  # type: ignore[union-attr]
                 elif f in b.required:
                     raise ValueValidationError(path, f"missing required field {f!r} of {t}")
-            return True, out
+            return True, _unchanged(v, out)
         return False, None
 
     def leaf(self, v: Any, s: Type, t: Type, path: str) -> Any:
@@ -521,6 +530,28 @@ class _Converter:
             return fn(v)
         except _CONVERSION_ERRORS as e:
             raise ValueValidationError(path, f"cannot convert {_short(v)} to {t} with {conv}: {e}") from None
+
+
+def _put(out: dict, key: Any, value: Any, path: str) -> None:
+    try:
+        out[key] = value
+    except TypeError as e:  # a key converted to a list or set
+        raise ValueValidationError(path, f"key: cannot be a dict key ({e})") from None
+
+
+def _same_kind(v: Any, kind: str) -> bool:
+    if kind == "list":
+        return isinstance(v, list)
+    if kind == "set":
+        return isinstance(v, (set, frozenset))
+    return isinstance(v, tuple)
+
+
+def _unchanged(v: Any, out: dict) -> Any:
+    """`v` itself when converting a record changed none of its values (it passes as it is)."""
+    if isinstance(v, dict) and all(out[k] is x for k, x in v.items()):
+        return v
+    return out
 
 
 def convert(
