@@ -115,3 +115,16 @@ def make_pg_database(pg_server_url: str) -> Iterator[Callable[[], str]]:
 @pytest.fixture(scope="session")
 def pg_url(make_pg_database: Callable[[], str]) -> str:
     return make_pg_database()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis server: $QFLOW_TEST_REDIS_URL, default database 15 of 127.0.0.1:6379."""
+    import redis
+
+    url = os.environ.get("QFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001
+        missing_service(f"Redis not reachable at {url} (run scripts/start_redis.sh): {exc}")
+    return url

@@ -126,3 +126,32 @@ def test_workflow_execution_runs_in_containers(client, runner_image, no_leftover
     other = register_and_login(client, "eve@example.com")
     assert client.get(f"/api/v1/executions/{ex_id}", headers=other).status_code == 404
     assert client.post(f"/api/v1/workflows/{wf_id}/executions", json={}, headers=other).status_code == 404
+
+
+@pytest.mark.redis
+@pytest.mark.docker
+def test_health_checks_every_component_for_real(api_db, tmp_path, docker_client, redis_url):
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine, text
+
+    from qflow.api.app import create_app
+    from qflow.config import Settings
+
+    app = create_app(Settings(database_url=api_db, redis_url=redis_url, files_dir=tmp_path))
+    with TestClient(app) as c:
+        r = c.get("/api/v1/health")
+        assert r.status_code == 200
+        body = r.json()
+        assert body["status"] == "ok"
+        assert body["components"]["redis"]["status"] == "ok" and body["components"]["redis"]["version"]
+        assert body["components"]["docker"]["version"] == docker_client.version()["Version"]
+    # A Redis that does not answer makes the platform degraded, not down.
+    app = create_app(Settings(database_url=api_db, redis_url="redis://127.0.0.1:1/0", files_dir=tmp_path))
+    with TestClient(app) as c:
+        body = c.get("/api/v1/health").json()
+        assert body["status"] == "degraded" and body["components"]["redis"]["status"] == "down"
+    engine = create_engine(api_db)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT component, status FROM system_health ORDER BY checked_at")).all()
+    engine.dispose()
+    assert ("redis", "ok") in rows and ("redis", "down") in rows and len(rows) == 6
