@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from functools import lru_cache
 
 from type_system.types import (
     ANY,
@@ -319,10 +320,16 @@ class _Parser:
         raise self.error(f"expected a Literal value, found {self.describe_here()}")
 
 
+@lru_cache(maxsize=8192)
+def _parse_cached(s: str, custom_names: frozenset[str]) -> Type:
+    return _Parser(s, custom_names).parse()
+
+
 def parse_type(s: str, custom_names: Iterable[str] = frozenset()) -> Type:
-    """Parse a type string (SPEC §2). Raises `TypeParseError` naming the 0-based position."""
+    """Parse a type string (SPEC §2). Raises `TypeParseError` naming the 0-based position.
+    Results are cached (types are immutable), so re-parsing the strings of a stored workflow is cheap."""
     if not isinstance(s, str):
         raise TypeError(f"parse_type expects a str, got {type(s).__name__}")
-    if not isinstance(custom_names, (set, frozenset, dict)):
+    if not isinstance(custom_names, frozenset):
         custom_names = frozenset(custom_names)
-    return _Parser(s, custom_names).parse()
+    return _parse_cached(s, custom_names)
