@@ -79,7 +79,7 @@ def run_workflow(
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Validate and run a workflow; progress goes to stderr, the result to stdout."""
-    from qflow.engine.run_file import run_workflow_file
+    from qflow.cli.run_workflow import run_workflow_file
 
     code = run_workflow_file(workflow, param or [], queue=queue, as_json=as_json)
     raise typer.Exit(code)
