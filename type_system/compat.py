@@ -121,6 +121,9 @@ def _describe(t: Type, reg: Mapping[str, CustomTypeDef]) -> str:
     return f"a {t}"
 
 
+_NOMINAL = (CustomT, OpaqueT)
+
+
 class _Ctx:
     """Per top-level check: the pairs of custom types being compared, and how often that guard fired."""
 
@@ -383,6 +386,10 @@ class TypeChecker:
 
     def _leaf(self, s: Type, t: Type) -> Verdict:
         sc, tc = s.__class__, t.__class__
+        if sc in _NOMINAL and tc in _NOMINAL and str(s) == str(t):
+            # `Foo` parsed from a string is CustomT("Foo"); a signature may call the same plain class
+            # OpaqueT("Foo"): one name, one type.
+            return Verdict(COMPATIBLE, None, f"{s} → {t} is compatible (same type)")
         m = self.matrix
         if sc is Scalar and tc is Scalar:
             e = m.get((s.name, t.name))  # type: ignore[union-attr]

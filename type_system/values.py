@@ -140,8 +140,9 @@ def _short(value: Any, limit: int = 40) -> str:
 
 
 def _opaque_matches(value: Any, qualname: str) -> bool:
+    dotted = "." in qualname
     for klass in value.__class__.__mro__:
-        if _qualified_name(klass) == qualname:
+        if _qualified_name(klass) == qualname or (not dotted and klass.__qualname__ == qualname):
             return True
     parts = qualname.split(".")
     for i in range(len(parts) - 1, 0, -1):
@@ -250,6 +251,9 @@ def _validate(v: Any, t: Type, reg: CustomRegistry, path: str) -> None:
     if c is CustomT:
         d = reg.get(t.name)  # type: ignore[union-attr]
         if d is None:
+            # undefined: nominal, like an opaque type of that name (a plain class of the node's module)
+            if _opaque_matches(v, t.name):  # type: ignore[union-attr]
+                return
             raise ValueValidationError(path, f"custom type {t} is not defined, so a value cannot be checked against it")
         if not isinstance(v, Mapping):
             raise ValueValidationError(path, f"expected a {t} record (a dict), got {type_name(v)}")

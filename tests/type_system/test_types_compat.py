@@ -333,3 +333,13 @@ def test_custom_pairs_never_crash_and_give_located_reasons(a, b):
     assert got.verdict in ("compatible", "convertible", "incompatible")
     if got.verdict != "compatible":
         assert "field '" in got.reason
+
+
+def test_an_undefined_custom_name_and_an_opaque_name_are_one_nominal_type():
+    from type_system import CustomT, OpaqueT
+
+    # `Foo` read back from a string is CustomT("Foo"); a signature may name the plain class OpaqueT("Foo")
+    assert check(CustomT("Foo"), OpaqueT("Foo")).verdict == "compatible"
+    assert check(OpaqueT("Foo"), CustomT("Foo")).verdict == "compatible"
+    assert check(OpaqueT("Foo"), CustomT("Bar")).verdict == "incompatible"
+    assert check(OpaqueT("a.Foo"), OpaqueT("b.Foo")).verdict == "incompatible"

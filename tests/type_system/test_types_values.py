@@ -12,7 +12,6 @@ from strategies import REGISTRY, contains_any, related, value_types, values_of
 from type_system import (
     TypeChecker,
     ValueValidationError,
-    check,
     coerce,
     convert,
     is_valid,
@@ -343,3 +342,20 @@ def test_coerce_result_is_valid_or_refused(source, target, data):
     validate(out, target, REGISTRY)
     if is_valid(value, target, REGISTRY):
         assert out is value
+
+
+class Plain:
+    pass
+
+
+class SubPlain(Plain):
+    pass
+
+
+def test_nominal_types_validate_by_class():
+    assert validate(SubPlain(), T(f"{__name__}.Plain")) is not None  # an instance of a subclass
+    assert validate(Plain(), T("Plain")) is not None  # undefined custom name: the class's own name
+    with pytest.raises(ValueValidationError, match="custom type Other is not defined"):
+        validate(Plain(), T("Other"))
+    with pytest.raises(ValueValidationError, match=f"expected {__name__}.SubPlain, got {__name__}.Plain"):
+        validate(Plain(), T(f"{__name__}.SubPlain"))
