@@ -168,7 +168,9 @@ def child_main(request, result_w, log_w):
     os.dup2(log_w, 2)
     sys.stdout = os.fdopen(1, "w", buffering=1)
     sys.stderr = os.fdopen(2, "w", buffering=1)
-    os.chdir("/tmp")
+    workdir = "/tmp/node-%s" % (request.get("id") or os.getpid())
+    os.makedirs(workdir, exist_ok=True)
+    os.chdir(workdir)
     code = 0
     try:
         run_child(request, result_w)
@@ -205,6 +207,21 @@ def kill_strays():
             break
         if pid == 0:
             break
+
+
+def clean_tmp():
+    """Files a node left in /tmp must not reach the next node of a warm container."""
+    import shutil
+
+    for entry in os.listdir("/tmp"):
+        path = os.path.join("/tmp", entry)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
 
 
 def read_some(fd):
@@ -285,6 +302,7 @@ def handle(request):
     _, status, usage = os.wait4(pid, 0)
     wall = time.monotonic() - started
     kill_strays()
+    clean_tmp()
 
     response = {
         "id": request.get("id"),
@@ -330,9 +348,26 @@ def reply(obj):
     sys.__stdout__.flush()
 
 
+# Imported once here, so each forked child starts with them loaded (copy-on-write): what makes a
+# warm container's node start in about a millisecond. A child's changes to them die with the child.
+PRELOAD = ("typing", "dataclasses", "datetime", "decimal", "collections", "re", "math", "statistics",
+           "json", "csv", "io", "uuid", "functools", "itertools", "enum", "types", "asyncio")
+
+
+def preload():
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def main():
     # Children inherit nothing they could use to reach the runner's own stdin/stdout.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    preload()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     reply({"ready": True, "protocol": PROTOCOL, "python": "%d.%d" % sys.version_info[:2]})
     for line in sys.stdin:

@@ -58,9 +58,17 @@ class ContainerRecord:
     exit_code: int | None = None
     oom_killed: bool = False
     status: str = "created"
+    isolation: str = "node"
     cpu_seconds: float | None = None
     peak_memory_bytes: int | None = None
     labels: dict[str, str] = field(default_factory=dict)
+
+    def add_usage(self, usage: dict) -> None:
+        """A warm container runs many nodes: CPU adds up, peak memory is the highest seen."""
+        if usage.get("cpu_seconds") is not None:
+            self.cpu_seconds = (self.cpu_seconds or 0.0) + usage["cpu_seconds"]
+        if usage.get("peak_memory_bytes") is not None:
+            self.peak_memory_bytes = max(self.peak_memory_bytes or 0, usage["peak_memory_bytes"])
 
 
 class SandboxFailure(RuntimeError):
@@ -142,7 +150,9 @@ class RunnerContainer:
         return json.loads(line) if line is not None else None
 
     def close(self) -> ContainerRecord:
-        """Kill and remove the container, keeping its exit state for the record."""
+        """Kill and remove the container, keeping its exit state for the record. Idempotent."""
+        if self.record.status in ("removed", "failed"):
+            return self.record
         try:
             if self._sock is not None:
                 self._sock.close()

@@ -84,14 +84,8 @@ def check_outputs(node: PreparedNode, outputs: dict[str, Any]) -> dict[str, Any]
     return {name: validate(outputs[name], t, registry, path=name) for name, t in types.items()}
 
 
-def run_prepared(node: PreparedNode, inputs: dict[str, Any], limits: Limits, ctx: RunContext | None = None,
-                 client: docker.DockerClient | None = None) -> RunResult:
-    ctx = ctx or RunContext()
-    try:
-        values = check_inputs(node, inputs)
-    except ValueValidationError as e:
-        return failure("InputValidationError", str(e), node.python_version)
-    request = {
+def build_request(node: PreparedNode, values: dict[str, Any], limits: Limits) -> dict:
+    return {
         "id": uuid.uuid4().hex,
         "code": node.code,
         "main": node.main,
@@ -101,27 +95,39 @@ def run_prepared(node: PreparedNode, inputs: dict[str, Any], limits: Limits, ctx
         "timeout": limits.timeout_seconds,
         "output_limit": limits.output_bytes,
     }
-    labels = dict(ctx.labels)
-    if ctx.execution_id:
-        labels["org.qflow.execution"] = ctx.execution_id
+
+
+def run_prepared(node: PreparedNode, inputs: dict[str, Any], limits: Limits, ctx: RunContext | None = None,
+                 client: docker.DockerClient | None = None, sandbox=None, image: str | None = None) -> RunResult:
+    """Check the inputs, run the node in a container from `sandbox` (a fresh one by default), check the
+    outputs. Never raises for anything the node does: every outcome is a RunResult."""
+    from qflow.sandbox.sandboxes import FreshContainers
+
+    ctx = ctx or RunContext()
     try:
-        client = client or docker.from_env()
-        box = RunnerContainer(client, runner_image(node.python_version), limits, labels)
-    except (SandboxFailure, docker.errors.DockerException) as e:
+        values = check_inputs(node, inputs)
+    except ValueValidationError as e:
+        return failure("InputValidationError", str(e), node.python_version)
+    request = build_request(node, values, limits)
+    try:
+        if sandbox is None:
+            labels = dict(ctx.labels)
+            if ctx.execution_id:
+                labels["org.qflow.execution"] = ctx.execution_id
+            sandbox = FreshContainers(client or docker.from_env(), labels)
+        box = sandbox.acquire(image or runner_image(node.python_version), limits)
+    except (SandboxFailure, docker.errors.DockerException, OSError) as e:
         return failure("SandboxError", str(e), node.python_version)
     try:
-        box.start()
         answer = box.request(request, limits.timeout_seconds)
         died_of_oom = answer is None and box.died_of_oom()
     except (SandboxFailure, docker.errors.DockerException, OSError) as e:
-        answer, died_of_oom = None, False
-        failed_to_start = str(e)
+        answer, died_of_oom, broken = None, False, str(e)
     else:
-        failed_to_start = None
-    finally:
-        record = box.close()
-    if failed_to_start:
-        result = failure("SandboxError", failed_to_start, node.python_version)
+        broken = None
+    record = sandbox.release(box, healthy=answer is not None)
+    if broken:
+        result = failure("SandboxError", broken, node.python_version)
     elif answer is None and (died_of_oom or record.oom_killed):
         result = failure("MemoryLimitExceeded", "the container was killed for exceeding its memory limit",
                          node.python_version)
@@ -130,9 +136,7 @@ def run_prepared(node: PreparedNode, inputs: dict[str, Any], limits: Limits, ctx
                          node.python_version, status="timed_out")
     else:
         result = _from_answer(node, answer)
-    usage = result.resource_usage or {}
-    record.cpu_seconds = usage.get("cpu_seconds")
-    record.peak_memory_bytes = usage.get("peak_memory_bytes")
+    record.add_usage(result.resource_usage or {})
     result.container_id = record.docker_id
     result.container = record
     return result
