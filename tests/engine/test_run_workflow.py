@@ -43,11 +43,15 @@ def test_demo_workflow_runs_and_is_recorded(tmp_path, runner_image, no_leftover_
     assert set(ne) == {"numbers", "stats", "total", "words"}
     assert all(r["status"] == "completed" and r["attempt"] == 1 for r in ne.values())
     assert all(r["cpu_seconds"] is not None and r["peak_memory_bytes"] > 0 for r in ne.values())
+    # The default isolation: one warm container for the execution, a fresh process per node.
     containers = rows(db, "SELECT * FROM containers")
-    assert len(containers) == 4
-    assert {c["status"] for c in containers} == {"removed"}
-    assert all(c["memory_limit_bytes"] == 128 * 2**20 and c["image"] == "qflow-runner:3.11" for c in containers)
-    assert {r["container_id"] for r in ne.values()} == {c["id"] for c in containers}
+    assert len(containers) == 1
+    c = containers[0]
+    assert c["status"] == "removed" and c["isolation"] == "execution" and c["removed_at"] is not None
+    assert c["memory_limit_bytes"] == 128 * 2**20 and c["image"] == "qflow-runner:3.11"
+    assert {r["container_id"] for r in ne.values()} == {c["id"]}
+    assert abs(c["cpu_seconds"] - sum(r["cpu_seconds"] for r in ne.values())) < 1e-6
+    assert c["peak_memory_bytes"] == max(r["peak_memory_bytes"] for r in ne.values())
     flows = rows(db, "SELECT source_output, target_input, transport, size_bytes FROM node_data_flow")
     assert sorted((f["source_output"], f["target_input"]) for f in flows) == [("result", "values")] * 2
     assert all(f["transport"] == "json" and f["size_bytes"] > 0 for f in flows)
@@ -56,6 +60,55 @@ def test_demo_workflow_runs_and_is_recorded(tmp_path, runner_image, no_leftover_
     assert events.count("node_started") == 4 and events.count("node_completed") == 4
     metrics = rows(db, "SELECT name FROM performance_metrics")
     assert len(metrics) == 12
+
+
+def test_node_isolation_gives_each_node_its_own_container(tmp_path, runner_image, no_leftover_containers):
+    wf = (REPO / "node_library/workflows/demo.yaml").read_text().replace(
+        "max_retries: 0}", "max_retries: 0, isolation: node}")
+    assert "isolation: node" in wf
+    path = tmp_path / "demo.yaml"
+    path.write_text(wf)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    p = run_cli("run", str(path), "--json", env={"QFLOW_DATABASE_URL": db})
+    assert p.returncode == 0, p.stderr
+    containers = rows(db, "SELECT * FROM containers")
+    assert len(containers) == 4
+    assert {c["isolation"] for c in containers} == {"node"} and {c["status"] for c in containers} == {"removed"}
+    ne = rows(db, "SELECT container_id FROM node_executions")
+    assert {r["container_id"] for r in ne} == {c["id"] for c in containers}
+
+
+def test_warm_container_passes_no_state_between_nodes(tmp_path, runner_image, no_leftover_containers):
+    """Two nodes in one warm container: a module global, an environment variable and a file in /tmp
+    set by the first are not seen by the second."""
+    write(tmp_path, "dirty.py", """
+        import os, json
+        def main() -> str:
+            json.FLAG = "dirty"
+            os.environ["LEAK"] = "1"
+            open("/tmp/leak.txt", "w").write("x")
+            open("left-in-cwd.txt", "w").write("x")
+            return os.getcwd()
+    """)
+    write(tmp_path, "probe.py", """
+        import os, json
+        def main(after: str) -> list[bool]:
+            return [hasattr(json, "FLAG"), "LEAK" in os.environ, os.path.exists("/tmp/leak.txt"),
+                    os.path.exists(os.path.join(after, "left-in-cwd.txt"))]
+    """)
+    wf = write(tmp_path, "wf.yaml", """
+        name: state
+        nodes:
+          - {id: dirty, node: ./dirty.py}
+          - {id: probe, node: ./probe.py}
+        connections:
+          - {from: dirty.result, to: probe.after}
+    """)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    p = run_cli("run", str(wf), "--json", env={"QFLOW_DATABASE_URL": db})
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(p.stdout)["nodes"]["probe"]["outputs"]["result"] == [False, False, False, False]
+    assert len(rows(db, "SELECT id FROM containers")) == 1  # really the same container
 
 
 def write(tmp_path, name: str, body: str):

@@ -17,7 +17,7 @@ from qflow.engine.spec import WorkflowSpec
 from qflow.engine.validate import Plan
 from qflow.sandbox.container import Limits
 from qflow.sandbox.outcome import RunResult, failure
-from qflow.sandbox.run_node import PreparedNode, RunContext, run_prepared
+from qflow.sandbox.run_node import PreparedNode, run_prepared
 
 # Errors a retry cannot fix: the same inputs give the same refusal.
 NOT_RETRIED = {"InputValidationError", "OutputValidationError"}
@@ -74,12 +74,12 @@ def gather_inputs(key: str, plan: Plan, resolved: dict[str, ResolvedNode], outpu
 
 
 def run_with_retries(node: PreparedNode, inputs: dict[str, Any], limits: Limits, max_retries: int,
-                     ctx: RunContext, on_attempt: Callable[[int], None]) -> RunResult:
+                     sandbox, on_attempt: Callable[[int], None]) -> RunResult:
     attempt = 0
     while True:
         attempt += 1
         on_attempt(attempt)
-        result = run_prepared(node, inputs, limits, ctx)
+        result = run_prepared(node, inputs, limits, sandbox=sandbox)
         kind = (result.error or {}).get("type")
         if result.status == "completed" or attempt > max_retries or kind in NOT_RETRIED:
             return result
@@ -107,12 +107,42 @@ def execute(sessions: sessionmaker[Session], spec: WorkflowSpec, resolved: dict[
 def run_execution(recorder: Recorder, spec: WorkflowSpec, resolved: dict[str, ResolvedNode], plan: Plan,
                   progress: Progress | None = None) -> ExecutionOutcome:
     from qflow.config import get_settings
-    from type_system.values import ValueValidationError
 
     settings = get_settings()
     notify = progress or (lambda *a: None)
     outcome = ExecutionOutcome(recorder.execution_id, "running")
     recorder.execution_started()
+    sandbox = make_sandbox(spec, str(recorder.execution_id))
+    try:
+        _run_nodes(recorder, spec, resolved, plan, settings, notify, outcome, sandbox)
+    finally:
+        recorder.containers_closed(sandbox.close())
+    failed = [k for k in plan.order if outcome.nodes[k].status != "completed"]
+    outcome.status = "failed" if failed else "completed"
+    error = None
+    if failed:
+        first = next(k for k in failed if outcome.nodes[k].status != "skipped")
+        error = {"node": first, **(outcome.nodes[first].error or {})}
+    recorder.execution_finished(outcome.status, error)
+    return outcome
+
+
+def make_sandbox(spec: WorkflowSpec, execution_id: str):
+    import docker
+
+    from qflow.sandbox.container import EXECUTION_LABEL
+    from qflow.sandbox.sandboxes import ExecutionContainers, FreshContainers
+
+    client = docker.from_env()
+    if spec.settings.isolation == "node":
+        return FreshContainers(client, {EXECUTION_LABEL: execution_id})
+    return ExecutionContainers(client, execution_id)
+
+
+def _run_nodes(recorder: Recorder, spec: WorkflowSpec, resolved: dict[str, ResolvedNode], plan: Plan, settings,
+               notify: Progress, outcome: ExecutionOutcome, sandbox) -> None:
+    from type_system.values import ValueValidationError
+
     outputs: dict[str, dict[str, Any]] = {}
     failed: set[str] = set()
     for done, key in enumerate(plan.order, start=1):
@@ -132,14 +162,12 @@ def run_execution(recorder: Recorder, spec: WorkflowSpec, resolved: dict[str, Re
             recorder.node_started(key, 1, {})
             result = failure("InputValidationError", str(e), node.python_version)
         else:
-            ctx = RunContext(execution_id=str(recorder.execution_id), node_key=key)
-
             def started(attempt: int, key: str = key, inputs: dict = inputs) -> None:
                 recorder.node_started(key, attempt, inputs)
                 notify(key, "running" if attempt == 1 else f"retry {attempt - 1}", None)
 
             result = run_with_retries(node, inputs, limits_for(spec, key, settings), spec.settings.max_retries,
-                                      ctx, started)
+                                      sandbox, started)
         recorder.node_finished(key, result, progress_after)
         outcome.nodes[key] = result
         notify(key, result.status, result)
@@ -147,10 +175,3 @@ def run_execution(recorder: Recorder, spec: WorkflowSpec, resolved: dict[str, Re
             outputs[key] = result.outputs or {}
         else:
             failed.add(key)
-    outcome.status = "failed" if failed else "completed"
-    error = None
-    if failed:
-        first = next(k for k in plan.order if k in failed and outcome.nodes[k].status != "skipped")
-        error = {"node": first, **(outcome.nodes[first].error or {})}
-    recorder.execution_finished(outcome.status, error)
-    return outcome

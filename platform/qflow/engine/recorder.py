@@ -129,18 +129,32 @@ class Recorder:
                                      event_type=kind, payload=payload))
 
     def _container(self, s: Session, rec: ContainerRecord) -> uuid.UUID:
-        row = Container(
-            docker_id=rec.docker_id, image=rec.image, python_version=rec.image.rsplit(":", 1)[-1],
-            execution_id=self.execution_id, isolation="node", status=rec.status,
+        """Insert the container's row, or bring it up to date: a warm container serves many nodes."""
+        values = dict(
+            image=rec.image, python_version=rec.image.rsplit(":", 1)[-1].split("-", 1)[0],
+            execution_id=self.execution_id, isolation=rec.isolation, status=rec.status,
             memory_limit_bytes=rec.limits.memory_bytes, nano_cpus=int(rec.limits.cpus * 1e9),
             pids_limit=rec.limits.pids, timeout_seconds=rec.limits.timeout_seconds,
             cpu_seconds=rec.cpu_seconds, peak_memory_bytes=rec.peak_memory_bytes,
             exit_code=rec.exit_code, oom_killed=rec.oom_killed, created_at=rec.created_at,
             started_at=rec.started_at, finished_at=rec.finished_at,
             removed_at=utcnow() if rec.status == "removed" else None)
-        s.add(row)
-        s.flush()
+        row = s.scalars(select(Container).where(Container.docker_id == rec.docker_id)).one_or_none()
+        if row is None:
+            row = Container(docker_id=rec.docker_id, **values)
+            s.add(row)
+            s.flush()
+        else:
+            for k, v in values.items():
+                setattr(row, k, v)
         return row.id
+
+    def containers_closed(self, records: list[ContainerRecord]) -> None:
+        if not records:
+            return
+        with self.sessions.begin() as s:
+            for rec in records:
+                self._container(s, rec)
 
 
 def load_execution(sessions: sessionmaker[Session], execution_id: uuid.UUID) -> tuple[WorkflowExecution, list[NodeExecution]]:

@@ -16,7 +16,9 @@ class WorkflowSettings(BaseModel):
     timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600)
     memory_mb: int | None = Field(default=None, ge=16, le=64 * 1024)
     max_retries: int = Field(default=0, ge=0, le=20)
-    isolation: str = Field(default="node", pattern="^(node|execution)$")
+    # "execution": one warm container per execution, a fresh process per node (the default);
+    # "node": a fresh container per node.
+    isolation: str = Field(default="execution", pattern="^(node|execution)$")
 
 
 class NodeSpec(BaseModel):
