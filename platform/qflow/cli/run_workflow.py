@@ -33,6 +33,17 @@ def _progress_printer(total: int):
     return show
 
 
+def reap_abandoned(sessions) -> None:
+    """Containers left by a run that was killed go before this one starts."""
+    import docker
+
+    from qflow.sandbox.reaper import reap
+
+    removed = reap(docker.from_env(), sessions)
+    if removed:
+        print(f"removed {len(removed)} abandoned container(s)", file=sys.stderr)
+
+
 def run_workflow_file(path: Path, param_pairs: list[str], *, queue: bool, as_json: bool) -> int:
     from qflow.cli.render import print_execution
     from qflow.config import get_settings
@@ -68,9 +79,10 @@ def run_workflow_file(path: Path, param_pairs: list[str], *, queue: bool, as_jso
     except ImageBuildError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    sessions = session_factory(settings.database_url)
+    reap_abandoned(sessions)
     print(f"running {spec.name!r}: {len(plan.order)} nodes", file=sys.stderr)
-    outcome = execute(session_factory(settings.database_url), spec, resolved, plan, params,
-                      progress=_progress_printer(len(plan.order)))
+    outcome = execute(sessions, spec, resolved, plan, params, progress=_progress_printer(len(plan.order)))
     result = outcome.to_json()
     if as_json:
         emit(result)

@@ -1,0 +1,59 @@
+"""The reaper removes containers whose owner process died or whose execution ended, and nothing else."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from qflow.sandbox.container import EXECUTION_LABEL, OWNER_LABEL, WORKER_LABEL
+from qflow.sandbox.reaper import owner_alive, reap
+from qflow.sandbox.sandboxes import worker_identity
+
+pytestmark = pytest.mark.docker
+
+
+def dead_identity() -> str:
+    code = "from qflow.sandbox.sandboxes import worker_identity; print(worker_identity())"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def make(client, image, **labels):
+    return client.containers.create(image, command=["sleep", "60"], labels={OWNER_LABEL: "qflow", **labels},
+                                    network_mode="none")
+
+
+def test_owner_alive():
+    assert owner_alive(worker_identity()) is True
+    assert owner_alive(dead_identity()) is False
+    assert owner_alive("some-other-host:1:1") is None
+
+
+def test_reaps_dead_owners_and_ended_executions_only(docker_client, runner_image, sqlite_url):
+    from qflow.db.migrate import upgrade
+    from qflow.db.models import WorkflowExecution
+    from qflow.db.session import session_factory
+
+    upgrade(sqlite_url)
+    sessions = session_factory(sqlite_url)
+    with sessions.begin() as s:
+        done = WorkflowExecution(definition={}, params={}, status="completed")
+        running = WorkflowExecution(definition={}, params={}, status="running")
+        s.add_all([done, running])
+    orphan = make(docker_client, runner_image, **{WORKER_LABEL: dead_identity()})
+    mine = make(docker_client, runner_image, **{WORKER_LABEL: worker_identity()})
+    finished = make(docker_client, runner_image, **{EXECUTION_LABEL: str(done.id)})
+    live = make(docker_client, runner_image, **{EXECUTION_LABEL: str(running.id)})
+    try:
+        removed = set(reap(docker_client, sessions))
+        assert orphan.id in removed and finished.id in removed
+        assert mine.id not in removed and live.id not in removed
+        left = {c.id for c in docker_client.containers.list(all=True)}
+        assert orphan.id not in left and finished.id not in left and mine.id in left and live.id in left
+    finally:
+        for c in (orphan, mine, finished, live):
+            try:
+                c.remove(force=True)
+            except Exception:  # noqa: BLE001 — already reaped
+                pass
