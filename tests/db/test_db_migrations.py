@@ -64,7 +64,7 @@ def test_models_define_exactly_the_expected_tables():
 
 
 def test_single_head_revision():
-    assert migrate.head() == "0001_initial"
+    assert migrate.head() == "0002_seed_type_matrix"
 
 
 def test_upgrade_creates_every_table(fresh_url):
