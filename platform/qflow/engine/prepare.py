@@ -38,8 +38,9 @@ def load_spec(path: Path) -> WorkflowSpec:
 
 
 def prepare_workflow(spec: WorkflowSpec, params: dict[str, Any], base_dir: Path | None,
-                     session=None, viewer_id=None) -> tuple[dict[str, ResolvedNode], Plan]:
-    """Resolve every node and validate the whole workflow; raises WorkflowInvalid listing every problem."""
+                     session=None, viewer_id=None, matrix=None) -> tuple[dict[str, ResolvedNode], Plan]:
+    """Resolve every node and validate the whole workflow; raises WorkflowInvalid listing every problem.
+    `matrix` replaces the base compatibility matrix (see `validate`)."""
     from qflow.authoring import NodeParseError
 
     problems: list[Problem] = []
@@ -52,7 +53,7 @@ def prepare_workflow(spec: WorkflowSpec, params: dict[str, Any], base_dir: Path 
             problems.append(Problem(n.id, str(e)))
         except NodeParseError as e:
             problems.append(Problem(n.id, f"{n.node}: {e.message} (line {e.line}, column {e.column})"))
-    plan, more = validate(spec, {k: r.signature for k, r in resolved.items()}, params)
+    plan, more = validate(spec, {k: r.signature for k, r in resolved.items()}, params, matrix=matrix)
     problems += more
     if problems:
         raise WorkflowInvalid(f"workflow {spec.name!r} is invalid ({len(problems)} problem"

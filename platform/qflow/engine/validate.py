@@ -33,6 +33,7 @@ class Plan:
     downstream: dict[str, list[str]]  # node id → node ids it feeds
     verdicts: dict[str, dict]  # connection label → verdict JSON
     constants: dict[str, dict[str, Any]]  # node id → constant inputs, templates resolved
+    matrix: Any = None  # the compatibility matrix the verdicts came from (None: the base matrix)
 
 
 def topological_order(nodes: list[str], edges: list[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:
@@ -97,9 +98,11 @@ def _cycles(left: list[str], succ: dict[str, list[str]]) -> list[list[str]]:
     return out
 
 
-def validate(spec: WorkflowSpec, signatures: dict[str, dict], params: dict[str, Any]) -> tuple[Plan | None, list[Problem]]:
+def validate(spec: WorkflowSpec, signatures: dict[str, dict], params: dict[str, Any], *,
+             matrix: Any = None) -> tuple[Plan | None, list[Problem]]:
     """`signatures` maps node id → SPEC §3 signature of every node that resolved; nodes that did not
-    resolve are already problems of the caller and are skipped here."""
+    resolve are already problems of the caller and are skipped here. `matrix` replaces the base
+    compatibility matrix (the platform passes `qflow.services.types.load_matrix(session)`)."""
     from qflow.engine.templates import TemplateError, resolve
     from qflow.sandbox.signature_types import custom_registry, input_types, output_types
     from type_system.compat import check
@@ -151,7 +154,7 @@ def validate(spec: WorkflowSpec, signatures: dict[str, dict], params: dict[str, 
             except CustomTypeError as e:
                 problems.append(Problem(tn, f"{e} (in {sn} and {tn}): rename one of them", c.label))
                 continue
-            verdict = check(src, tgt, both)
+            verdict = check(src, tgt, both, matrix=matrix)
             verdicts[c.label] = verdict.to_json()
             if verdict.verdict == "incompatible":
                 problems.append(Problem(tn, f"{sn}.{so} is {src}, {tn}.{ti} wants {tgt}: {verdict.reason}", c.label))
@@ -176,7 +179,7 @@ def validate(spec: WorkflowSpec, signatures: dict[str, dict], params: dict[str, 
                 continue
             try:
                 value = resolve(raw, params)
-                given[name] = coerce(value, ins[n.id][name], regs[n.id], path=f"{n.id}.{name}")
+                given[name] = coerce(value, ins[n.id][name], regs[n.id], path=f"{n.id}.{name}", matrix=matrix)
             except TemplateError as e:
                 problems.append(Problem(n.id, f"input {n.id}.{name}: {e}"))
             except ValueValidationError as e:
@@ -191,4 +194,4 @@ def validate(spec: WorkflowSpec, signatures: dict[str, dict], params: dict[str, 
     if problems:
         return None, problems
     return Plan(order=order, upstream=dict(upstream), downstream=dict(downstream), verdicts=verdicts,
-                constants=constants), []
+                constants=constants, matrix=matrix), []

@@ -13,6 +13,7 @@ from qflow.api.deps import CurrentUser, SessionDep, SessionsDep, not_found
 from qflow.db.models import Workflow, WorkflowExecution, WorkflowVersion, WorkflowVersionNode
 from qflow.engine.prepare import WorkflowInvalid, prepare_workflow
 from qflow.engine.spec import WorkflowFileError, WorkflowSpec, parse_workflow
+from qflow.services.types import load_matrix
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
@@ -49,7 +50,7 @@ def create_workflow(payload: dict[str, Any], session: SessionDep, user: CurrentU
     types), and nothing is stored unless it is valid."""
     spec = _spec(payload)
     try:
-        resolved, _ = prepare_workflow(spec, spec.params, None, session, user.id)
+        resolved, _ = prepare_workflow(spec, spec.params, None, session, user.id, matrix=load_matrix(session))
     except WorkflowInvalid as e:
         raise invalid(e) from None
     session.rollback()  # end the read transaction of validation before the write one
@@ -104,7 +105,7 @@ def start_execution(workflow_id: uuid.UUID, body: ExecutionIn, session: SessionD
     spec = parse_workflow(version.definition)
     params = {**spec.params, **body.params}
     try:
-        resolved, plan = prepare_workflow(spec, params, None, session, user.id)
+        resolved, plan = prepare_workflow(spec, params, None, session, user.id, matrix=load_matrix(session))
     except WorkflowInvalid as e:
         raise invalid(e) from None
     session.rollback()
