@@ -47,13 +47,31 @@ def runner_image(docker_client) -> str:
 
 @pytest.fixture
 def no_leftover_containers(docker_client):
-    """Fails the test if a Qflow container it started is still there afterwards."""
-    from qflow.sandbox.container import OWNER_LABEL
+    """Fails the test if a Qflow container it started is still there afterwards: one owned by this
+    process, or by a process that has exited (a `qflow` command the test ran). Containers of other
+    live processes — a second test run on the same machine — are not this test's."""
+    import time
 
-    before = {c.id for c in docker_client.containers.list(all=True, filters={"label": OWNER_LABEL})}
+    from qflow.sandbox.container import OWNER_LABEL, WORKER_LABEL
+    from qflow.sandbox.reaper import owner_alive
+    from qflow.sandbox.sandboxes import worker_identity
+
+    me = worker_identity()
+
+    def ours() -> set[str]:
+        found = set()
+        for c in docker_client.containers.list(all=True, filters={"label": OWNER_LABEL}):
+            owner = c.labels.get(WORKER_LABEL)
+            if owner is None or owner == me or owner_alive(owner) is False:
+                found.add(c.id)
+        return found
+
+    before = ours()
     yield
-    after = {c.id for c in docker_client.containers.list(all=True, filters={"label": OWNER_LABEL})}
-    assert after - before == set(), "containers left behind"
+    deadline = time.monotonic() + 5
+    while (left := ours() - before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left == set(), "containers left behind"
 
 
 @pytest.fixture

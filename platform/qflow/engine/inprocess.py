@@ -135,8 +135,25 @@ def make_sandbox(spec: WorkflowSpec, execution_id: str):
 
     client = docker.from_env()
     if spec.settings.isolation == "node":
-        return FreshContainers(client, {EXECUTION_LABEL: execution_id})
+        return FreshContainers(client, {EXECUTION_LABEL: execution_id}, pool=shared_pool())
     return ExecutionContainers(client, execution_id)
+
+
+_POOL = None
+
+
+def shared_pool():
+    """One pre-start pool per process, shared by every execution it runs (a long-lived server or
+    worker keeps it warm across executions)."""
+    global _POOL
+    if _POOL is None:
+        import atexit
+
+        from qflow.sandbox.sandboxes import PrestartPool
+
+        _POOL = PrestartPool(size=2)
+        atexit.register(_POOL.close)
+    return _POOL
 
 
 def _run_nodes(recorder: Recorder, spec: WorkflowSpec, resolved: dict[str, ResolvedNode], plan: Plan, settings,

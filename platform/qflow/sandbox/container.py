@@ -149,22 +149,23 @@ class RunnerContainer:
         line = self._read_line(time.monotonic() + timeout + GRACE_SECONDS)
         return json.loads(line) if line is not None else None
 
-    def close(self) -> ContainerRecord:
-        """Kill and remove the container, keeping its exit state for the record. Idempotent."""
+    def close(self, inspect: bool = True) -> ContainerRecord:
+        """Kill and remove the container. With `inspect`, read its exit state (OOMKilled, exit code)
+        first — needed when it stopped answering, skipped after a clean answer to save a round trip.
+        Idempotent."""
         if self.record.status in ("removed", "failed"):
             return self.record
         try:
             if self._sock is not None:
                 self._sock.close()
-            try:
-                self.container.kill()
-            except docker.errors.APIError:
-                pass  # already exited
-            state = self.client.api.inspect_container(self.container.id)["State"]
-            self.record.exit_code = state.get("ExitCode")
-            self.record.oom_killed = bool(state.get("OOMKilled"))
-            self.record.finished_at = _now()
-            self.record.status = "exited"
+            if inspect:
+                try:
+                    self.container.kill()
+                except docker.errors.APIError:
+                    pass  # already exited
+                state = self.client.api.inspect_container(self.container.id)["State"]
+                self.record.exit_code = state.get("ExitCode")
+                self.record.oom_killed = bool(state.get("OOMKilled"))
         finally:
             try:
                 self.container.remove(force=True)
@@ -173,6 +174,7 @@ class RunnerContainer:
                 self.record.status = "removed"
             except docker.errors.APIError:
                 self.record.status = "failed"
+            self.record.finished_at = _now()
         return self.record
 
     def died_of_oom(self) -> bool:

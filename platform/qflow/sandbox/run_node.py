@@ -109,8 +109,9 @@ def run_prepared(node: PreparedNode, inputs: dict[str, Any], limits: Limits, ctx
     except ValueValidationError as e:
         return failure("InputValidationError", str(e), node.python_version)
     request = build_request(node, values, limits)
+    own = sandbox is None
     try:
-        if sandbox is None:
+        if own:
             labels = dict(ctx.labels)
             if ctx.execution_id:
                 labels["org.qflow.execution"] = ctx.execution_id
@@ -126,6 +127,8 @@ def run_prepared(node: PreparedNode, inputs: dict[str, Any], limits: Limits, ctx
     else:
         broken = None
     record = sandbox.release(box, healthy=answer is not None)
+    if own:
+        sandbox.close()  # nothing outlives a one-off run
     if broken:
         result = failure("SandboxError", broken, node.python_version)
     elif answer is None and (died_of_oom or record.oom_killed):
