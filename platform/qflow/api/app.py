@@ -8,7 +8,7 @@ from qflow.config import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from qflow.api.routers import auth, executions, health, nodes, workflows
+    from qflow.api.routers import auth, executions, health, nodes, types, workflows
     from qflow.db.migrate import ensure_migrated
     from qflow.db.session import session_factory
 
@@ -17,6 +17,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Qflow", version="0.1.0", docs_url="/docs", openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
     app.state.sessions = session_factory(settings.database_url)
-    for module in (auth, nodes, workflows, executions, health):
+    for module in (auth, nodes, types, workflows, executions, health):
         app.include_router(module.router, prefix="/api/v1")
     return app

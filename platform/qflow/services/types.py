@@ -31,10 +31,13 @@ from type_system import (
     BASE_MATRIX,
     EMPTY_REGISTRY,
     CustomRegistry,
+    CustomT,
     CustomTypeDef,
     CustomTypeError,
+    TypeParseError,
     load_custom_types,
     matrix_from_rows,
+    parse_type,
 )
 
 log = logging.getLogger(__name__)
@@ -116,9 +119,16 @@ def validate_custom_type(name: str, definition: Any, known_names: set[str] | fro
                          ) -> CustomTypeDef:
     """Check a custom type before it is stored: `name` an identifier, `definition` of the form
     `{"fields": {"x": "float"}, "required": ["x"]}` with every field type parsing (custom names known:
-    `known_names` and `name` itself) and `required` a subset of the fields. Raises CustomTypeError."""
+    `known_names` and `name` itself) and `required` a subset of the fields (absent: every field). A
+    built-in name (`int`, `Any`, `Literal`, ...) cannot be a custom type's. Raises CustomTypeError."""
     if not isinstance(name, str) or not name.isidentifier():
         raise CustomTypeError(f"custom type name {name!r} is not an identifier")
+    try:
+        named = parse_type(name, frozenset({name}))
+    except TypeParseError:
+        named = None
+    if named != CustomT(name):
+        raise CustomTypeError(f"custom type name {name!r} is a built-in type name")
     return CustomTypeDef.from_json(definition, frozenset(known_names) | {name}, name=name)
 
 
