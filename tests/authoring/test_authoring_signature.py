@@ -406,3 +406,98 @@ def test_crlf_source() -> None:
 def test_unicode_columns_are_characters() -> None:
     e = err("import os\ndef main(é: str = 'é', ü=os.sep): ...\n")
     assert pos(e) == (2, 26)
+
+
+# --- the reduced module gives what the whole module gives ---------------------------------------------
+
+SAMPLES = [
+    '''
+    import functools, typing as t
+    from dataclasses import dataclass, field
+
+    @dataclass
+    class Config:
+        """Settings."""
+        name: str
+        retries: int = 3
+        tags: list[str] = field(default_factory=list)
+
+        @property
+        def label(self) -> str:
+            return self.name
+
+        def retry(self):
+            for _ in range(self.retries):
+                pass
+
+    class Empty:
+        def only_a_method(self): ...
+
+    def main(cfg: Config, e: Empty, n: t.Optional[int] = None) -> Config:
+        @functools.wraps(main)
+        def inner():
+            return cfg
+        return inner()
+    ''',
+    '''
+    from typing import NamedTuple
+    class P(NamedTuple):
+        x: int; y: int = 0
+    def main(p: P) -> P: return p
+    ''',
+    '''
+    def main(
+        a: int,   # comment
+        # another
+        b: "list[str]" = ["x"],
+    ) -> dict:
+
+        # a comment before the body
+
+        x = 1
+        return {"a": a}
+    ''',
+    '''
+    class Holder:
+        class Inner:
+            v: int
+        data: dict = {}
+        if True:
+            flag: bool = False
+    def main(h: Holder) -> None:
+        """Doc."""
+    ''',
+]
+
+
+@pytest.mark.parametrize("src", SAMPLES)
+def test_reduced_module_equals_the_whole_module(src: str, monkeypatch) -> None:
+    from qflow.authoring import signature
+
+    src = textwrap.dedent(src)
+    fast = inspect_node(src)
+    monkeypatch.setattr(signature, "check_syntax", lambda s, v: (None, []))  # libcst on the whole file
+    assert inspect_node(src) == fast
+
+
+def test_reduced_module_keeps_dataclass_details() -> None:
+    s = sig(SAMPLES[0])
+    assert s["custom_types"] == {"Config": {"fields": {"name": "str", "retries": "int", "tags": "list[str]"},
+                                            "required": ["name"]}}
+    assert [i["type"] for i in s["inputs"]] == ["Config", "Empty", "int | None"]
+
+
+def test_code_libcst_cannot_parse_is_a_clean_error() -> None:
+    e = err("x = 1\n(y): int = 2\ndef main(): ...\n")
+    assert e.line == 2 and "libcst" in e.message
+
+
+def test_deep_nesting_is_a_clean_error_or_a_warning() -> None:
+    for n in (60, 150):
+        src = "def main(x: " + "list[" * n + "int" + "]" * n + "): pass\n"
+        try:
+            s = inspect_node(src)
+        except NodeParseError as e:
+            assert (e.line, e.column) >= (1, 1)
+        else:
+            assert s["inputs"][0]["type"].startswith("list[")

@@ -129,3 +129,31 @@ def test_class_field_string_annotations_resolve_in_the_module() -> None:
     )
     assert inspect_node(src)["custom_types"] == {
         "P": {"fields": {"d": "date", "xs": "list[int]"}, "required": ["d", "xs"]}}
+
+
+def test_names_bound_twice_prefer_module_classes_then_imports() -> None:
+    src = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    import pandas as pd\nelse:\n    pd = None\n"
+        "try:\n    from typing import TypedDict\nexcept ImportError:\n    TypedDict = dict\n"
+        "class P(TypedDict):\n    x: int\n"
+        "def main(a: 'pd.DataFrame', b: P): ...\n"
+    )
+    s = inspect_node(src)
+    assert [i["type"] for i in s["inputs"]] == ["pandas.DataFrame", "P"]
+    assert s["custom_types"] == {"P": {"fields": {"x": "int"}, "required": ["x"]}}
+
+
+def test_pep695_type_parameters_are_type_variables(monkeypatch) -> None:
+    from qflow.authoring import pyversions
+
+    monkeypatch.setattr(pyversions, "find_interpreter", lambda v: None)
+    src = (
+        "from typing import TypedDict\n"
+        "class Box[T: int](TypedDict):\n    item: T\n"
+        "def main[U: str, V](u: U, v: V, b: Box[int]) -> list[U]: ...\n"
+    )
+    s = inspect_node(src, python_version="3.13")
+    assert [i["type"] for i in s["inputs"]] == ["str", "Any", "Box"]
+    assert s["outputs"] == [{"name": "result", "type": "list[str]"}]
+    assert s["custom_types"]["Box"]["fields"] == {"item": "int"}

@@ -54,8 +54,10 @@ TYPEVAR_LIKE = frozenset({"typing.TypeVar", "typing.ParamSpec", "typing.TypeVarT
 _EMPTY = cst.Module(body=[])
 
 
-def code_of(node: cst.CSTNode) -> str:
-    return _EMPTY.code_for_node(node).strip()
+def code_of(node: cst.CSTNode, limit: int = 80) -> str:
+    """The node's code for messages, shortened to `limit` characters."""
+    code = " ".join(_EMPTY.code_for_node(node).split())
+    return code if len(code) <= limit else code[: limit - 3] + "..."
 
 
 def canonical_qualname(name: str) -> str:
@@ -176,8 +178,15 @@ class TypeResolver:
             qnames = set()
         if not qnames:
             return Ref("unresolved", dotted)
-        order = {QualifiedNameSource.LOCAL: 0, QualifiedNameSource.IMPORT: 1, QualifiedNameSource.BUILTIN: 2}
-        best = sorted(qnames, key=lambda q: (order.get(q.source, 3), q.name))[0]
+        # A name bound more than once (`if TYPE_CHECKING: import pandas as pd` / `else: pd = None`,
+        # `try: from typing import TypedDict` / `except: TypedDict = dict`): a class of the module
+        # first, then an import, then another local binding.
+        def rank(q) -> tuple[int, str]:
+            if q.source is QualifiedNameSource.LOCAL:
+                return (0 if q.name.split(".")[0] in self.classes else 2, q.name)
+            return (1 if q.source is QualifiedNameSource.IMPORT else 3, q.name)
+
+        best = min(qnames, key=rank)
         if best.source is QualifiedNameSource.LOCAL:
             return Ref("local", best.name)
         if best.source is QualifiedNameSource.BUILTIN:
@@ -255,7 +264,7 @@ class TypeResolver:
     def resolve(self, node: cst.BaseExpression | None, depth: int = 0) -> Type:
         if node is None:
             return ANY
-        if depth > 40:
+        if depth > 100:
             self.warn(f"annotation {code_of(node)} nests too deeply; using Any")
             return ANY
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):

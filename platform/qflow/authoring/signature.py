@@ -13,6 +13,7 @@ import ast
 import io
 import json
 import math
+import re
 import tokenize
 
 import libcst as cst
@@ -70,9 +71,18 @@ def find_main_ast(tree: ast.Module, main: str) -> ast.FunctionDef | ast.AsyncFun
     return found
 
 
+def _start(node: ast.stmt) -> int:
+    """First line of a statement, decorators included."""
+    decorators = getattr(node, "decorator_list", None) or ()
+    return min([node.lineno] + [d.lineno for d in decorators])
+
+
 def reduce_module(source: str, tree: ast.Module, main_node: ast.AST) -> tuple[str, list[int]]:
     """The source with only what the signature depends on, and for each of its lines the line of the
-    file it comes from (columns are unchanged: kept lines are kept whole)."""
+    file it comes from (columns are unchanged: kept lines are kept whole).
+
+    Kept: imports, assignments, classes without their methods, compound statements that import or
+    assign, and the main function's header and docstring (its body becomes `...`)."""
     lines = _split_lines(source)
     keep = [False] * (len(lines) + 2)
     replace: dict[int, str] = {}
@@ -81,24 +91,44 @@ def reduce_module(source: str, tree: ast.Module, main_node: ast.AST) -> tuple[st
         for i in range(a, b + 1):
             keep[i] = True
 
+    def own_line(stmt: ast.stmt) -> str | None:
+        """The indentation before `stmt` when it starts its own line, else None."""
+        line = _start(stmt)
+        text = lines[line - 1]
+        if line == stmt.lineno:
+            prefix = text.encode("utf-8")[: stmt.col_offset].decode("utf-8", "replace")
+        else:  # a decorator line
+            prefix = text[: len(text) - len(text.lstrip())]
+        return None if prefix.strip() else prefix
+
+    def placeholder(stmt: ast.stmt, indent: str) -> None:
+        text = lines[_start(stmt) - 1]
+        replace[_start(stmt)] = indent + "..." + ("\r\n" if text.endswith("\r\n") else "\n")
+        keep[_start(stmt)] = True
+
     for node in tree.body:
-        if node is main_node:
+        if node is main_node or isinstance(node, ast.ClassDef):
             body0 = node.body[0]
-            first = lines[body0.lineno - 1]
-            prefix = first.encode("utf-8")[: body0.col_offset].decode("utf-8", "replace")
-            if prefix.strip():  # the body starts on the header's line: keep it all
-                keep_range(node.lineno, node.end_lineno)
+            indent = own_line(body0)
+            if indent is None:  # the body starts on the header's line: keep it all
+                keep_range(_start(node), node.end_lineno)
                 continue
-            keep_range(node.lineno, body0.lineno - 1)
-            if (isinstance(body0, ast.Expr) and isinstance(body0.value, ast.Constant)
-                    and isinstance(body0.value.value, str)):
-                keep_range(body0.lineno, body0.end_lineno)  # the docstring
-            else:
-                ending = "\r\n" if first.endswith("\r\n") else "\n"
-                replace[body0.lineno] = prefix + "..." + ending
-                keep[body0.lineno] = True
-        elif isinstance(node, ast.ClassDef):
-            keep_range(min([node.lineno] + [d.lineno for d in node.decorator_list]), node.end_lineno)
+            keep_range(_start(node) if isinstance(node, ast.ClassDef) else node.lineno, _start(body0) - 1)
+            kept_any = False
+            for i, stmt in enumerate(node.body):
+                is_doc = (i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                          and isinstance(stmt.value.value, str))
+                if node is main_node:
+                    wanted = is_doc
+                else:  # a class keeps all but its methods and bare expressions
+                    wanted = is_doc or not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Expr))
+                if wanted:
+                    keep_range(_start(stmt), stmt.end_lineno)
+                    kept_any = True
+                if node is main_node:
+                    break
+            if not kept_any:
+                placeholder(body0, indent)
         elif isinstance(node, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign)):
             keep_range(node.lineno, node.end_lineno)
         elif type(node).__name__ == "TypeAlias":
@@ -268,7 +298,15 @@ def _outputs(fn: cst.FunctionDef, resolver: TypeResolver) -> tuple[list[dict], b
 # --- the entry point -------------------------------------------------------------------------------------
 
 def inspect_node(source: str | bytes, main: str = "main", python_version: str = DEFAULT_PYTHON_VERSION) -> dict:
-    """The signature of a node (SPEC §3) plus `returns_fields`; raises NodeParseError."""
+    """The signature of a node (SPEC §3) plus `returns_fields` (true when the outputs are the fields of a
+    returned TypedDict/NamedTuple/dataclass). Raises NodeParseError with a 1-based line and column."""
+    try:
+        return _inspect(source, main, python_version)
+    except RecursionError:
+        raise NodeParseError("the node is nested too deeply to be read", 1, 1) from None
+
+
+def _inspect(source: str | bytes, main: str, python_version: str) -> dict:
     if isinstance(source, bytes):
         source = decode_source(source)
     check_version(python_version)
@@ -294,10 +332,16 @@ def inspect_node(source: str | bytes, main: str = "main", python_version: str = 
     try:
         module = cst.parse_module(reduced)
     except cst.ParserSyntaxError as exc:
-        line = exc.raw_line
+        # Code CPython compiles but libcst cannot parse (rare: e.g. `(x): int = 1`). libcst's `raw_line`
+        # can be the line after; its message names the line.
+        text = str(exc.message)
+        m = re.search(r"error at (\d+):(\d+): ", text)
+        line = int(m.group(1)) if m else exc.raw_line
+        if m:
+            text = text[: m.start()] + text[m.end():]
         if line_map is not None:
             line = line_map[min(max(line, 1), len(line_map) - 1)] if len(line_map) > 1 else 1
-        raise NodeParseError(f"libcst cannot read the node: {exc.message}", line, exc.raw_column + 1) from None
+        raise NodeParseError(f"libcst cannot parse the node: {text}", line, exc.raw_column + 1) from None
     fn = find_main_cst(module, main)
     if fn is None:
         raise missing
