@@ -88,3 +88,39 @@ def test_rows_added_before_the_seed_are_kept(fresh_url):
     rows = {(r.source_type, r.target_type): r for r in _compat(fresh_url)}
     assert len(rows) == len(matrix_rows())
     assert rows[("str", "int")].verdict == "incompatible" and not rows[("str", "int")].is_builtin
+
+
+def test_load_matrix_reads_the_table_and_rebuilds_only_on_change(sqlite_url, caplog):
+    from qflow.db.models import CustomType, User
+    from qflow.services.types import load_matrix, user_registry
+    from type_system import BASE_MATRIX, CustomT, check
+
+    migrate.upgrade(sqlite_url)
+    sessions = session_factory(sqlite_url)
+    with sessions() as session:
+        assert load_matrix(session) is BASE_MATRIX  # the seed is exactly the base matrix
+    with sessions.begin() as session:
+        session.add(TypeCompatibility(source_type="datetime.timedelta", target_type="float", verdict="convertible",
+                                      conversion="timedelta.total_seconds()"))
+        # A convertible row without a conversion is ignored (with a warning), not fatal.
+        session.add(TypeCompatibility(source_type="bytes", target_type="int", verdict="convertible"))
+    with sessions() as session:
+        m1 = load_matrix(session)
+        assert load_matrix(session) is m1  # unchanged rows: the cached matrix
+    assert m1[("datetime.timedelta", "float")] == ("convertible", "timedelta.total_seconds()")
+    assert ("bytes", "int") not in m1 and "bytes → int" in caplog.text
+    assert check("datetime.timedelta", "float", matrix=m1).verdict == "convertible"
+    assert check("datetime.timedelta", "float").verdict == "incompatible"
+
+    with sessions.begin() as session:
+        user = User(email="ada@example.com", password_hash="x")
+        session.add(user)
+        session.flush()
+        session.add(CustomType(owner_id=user.id, name="Point", definition={"fields": {"x": "float", "next": "Point | None"},
+                                                                          "required": ["x"]}))
+    with sessions() as session:
+        reg = user_registry(session, user.id)
+        assert set(reg) == {"Point"} and reg["Point"].required == ("x",)
+        assert user_registry(session, uuid.uuid4()) == {}
+    assert check(CustomT("Point"), "dict[str, float]", reg).verdict == "incompatible"  # field 'next'
+    assert check("dict[str, float]", "Point", reg).verdict == "convertible"
