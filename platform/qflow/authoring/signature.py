@@ -186,7 +186,7 @@ def find_main_cst(module: cst.Module, main: str) -> cst.FunctionDef | None:
 # --- inputs and outputs ----------------------------------------------------------------------------------
 
 def _json_default(value: object) -> object:
-    """A literal default as JSON (tuples → lists, keys → strings); None if it cannot be JSON."""
+    """A literal default as JSON (tuples → lists, keys → strings); ValueError if it cannot be JSON."""
     def ok(v: object) -> bool:
         if isinstance(v, float):
             return math.isfinite(v)
