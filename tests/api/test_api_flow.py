@@ -47,7 +47,7 @@ def test_nodes_create_version_and_read_back(client):
     assert [v["version"] for v in versions] == [1, 2]
     v1 = client.get(f"/api/v1/nodes/{node['id']}/versions/1", headers=h).json()
     assert v1["code"] == DOUBLE
-    listed = client.get("/api/v1/nodes", headers=h).json()
+    listed = client.get("/api/v1/nodes", params={"mine": True}, headers=h).json()
     assert [n["name"] for n in listed] == ["double"]
 
 
@@ -58,7 +58,7 @@ def test_node_with_bad_code_is_422_with_position(client):
     assert r.status_code == 422
     detail = r.json()["detail"]
     assert detail["line"] == 1 and "message" in detail
-    assert client.get("/api/v1/nodes", headers=h).json() == []  # nothing stored
+    assert client.get("/api/v1/nodes", params={"mine": True}, headers=h).json() == []  # nothing stored
 
 
 def test_other_users_see_404_exactly_like_missing(client):
@@ -69,7 +69,7 @@ def test_other_users_see_404_exactly_like_missing(client):
     r_missing = client.get(f"/api/v1/nodes/{uuid.uuid4()}", headers=bob)
     assert r_bob.status_code == r_missing.status_code == 404
     assert r_bob.json() == {"detail": "node not found"} == r_missing.json()
-    assert client.get("/api/v1/nodes", headers=bob).json() == []
+    assert client.get("/api/v1/nodes", params={"mine": False, "public": False}, headers=bob).json() == []
     # Bob cannot wire Alice's private node either: it is unknown to him.
     wf = {"name": "steal", "nodes": [{"id": "a", "node": f"{node['id']}@1", "inputs": {"x": 1}}]}
     r = client.post("/api/v1/workflows", json=wf, headers=bob)

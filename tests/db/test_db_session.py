@@ -107,7 +107,8 @@ def _invoke(args: list[str], url: str, monkeypatch):
 def test_cli_upgrade_migrates_qflow_database_url_and_prints_the_revision(sqlite_url, monkeypatch):
     result = _invoke(["upgrade"], sqlite_url, monkeypatch)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == migrate.head()
+    assert result.stdout.strip() == migrate.head()
+    assert "node library:" in result.stderr  # the built-in nodes were seeded on the way
     assert migrate.current(sqlite_url) == migrate.head()
     result = _invoke(["current"], sqlite_url, monkeypatch)
     assert result.output.strip() == migrate.head()
@@ -118,7 +119,7 @@ def test_cli_upgrade_on_postgres(make_pg_database, monkeypatch):
     url = make_pg_database().replace("postgresql+psycopg://", "postgresql://")
     result = _invoke(["upgrade"], url, monkeypatch)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == migrate.head()
+    assert result.stdout.strip() == migrate.head()
 
 
 def _run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -47,9 +47,16 @@ def upgrade(
         from qflow.db.migrate import upgrade as do_upgrade
 
         at = do_upgrade(resolved, revision)
+        if revision == "head":
+            from qflow.db.session import session_factory
+            from qflow.services.library import seed_library
+
+            seeded = seed_library(session_factory(resolved))
     except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
         _fail("upgrade", shown, exc)
     typer.echo(at or "base")
+    if revision == "head" and (seeded.created or seeded.updated):
+        typer.echo(f"node library: {len(seeded.created)} added, {len(seeded.updated)} updated", err=True)
 
 
 @app.command()

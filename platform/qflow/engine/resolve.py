@@ -47,6 +47,10 @@ def resolve_node(key: str, ref: str, main: str | None, python_version: str, base
         if not path.is_file():
             raise ResolveError(f"{ref}: no such file next to the workflow ({path})")
     elif LIBRARY_NAME.match(ref):
+        if session is not None:
+            builtin = _builtin(key, ref, session)
+            if builtin is not None:
+                return builtin
         path = NODE_LIBRARY_DIR / f"{ref}.py"
         if not path.is_file():
             raise ResolveError(f"{ref}: no node of that name in node_library/")
@@ -72,5 +76,23 @@ def _stored(key: str, ref: str, node_id: uuid.UUID, version: int, session, viewe
     ).one_or_none()
     if row is None:
         raise ResolveError(f"{ref}: no such node version")
+    return ResolvedNode(key=key, ref=ref, code=row.code, signature=row.signature,
+                        python_version=row.python_version, node_version_id=row.id)
+
+
+def _builtin(key: str, ref: str, session) -> ResolvedNode | None:
+    """A library name with a database at hand: the seeded built-in node's latest version, so the
+    workflow records which version it runs (and that node cannot be deleted under it)."""
+    from sqlalchemy import select
+
+    from qflow.db.models import PythonNode, PythonNodeVersion
+
+    row = session.scalars(
+        select(PythonNodeVersion).join(PythonNode, PythonNode.id == PythonNodeVersion.node_id)
+        .where(PythonNode.owner_id.is_(None), PythonNode.name == ref, PythonNode.deleted_at.is_(None),
+               PythonNodeVersion.version == PythonNode.latest_version)
+    ).one_or_none()
+    if row is None:
+        return None
     return ResolvedNode(key=key, ref=ref, code=row.code, signature=row.signature,
                         python_version=row.python_version, node_version_id=row.id)

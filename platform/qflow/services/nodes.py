@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from qflow.db.models import PythonNode, PythonNodeVersion
+from qflow.db.models import NodeTag, PythonNode, PythonNodeVersion, WorkflowVersionNode
 
 
 @dataclass
@@ -50,3 +50,42 @@ def visible_nodes(owner_id: uuid.UUID):
     """A user sees their own nodes and public ones (built-in library nodes are public)."""
     return select(PythonNode).where(PythonNode.deleted_at.is_(None),
                                     or_(PythonNode.owner_id == owner_id, PythonNode.is_public.is_(True)))
+
+
+def set_tags(session: Session, node: PythonNode, names: list[str]) -> None:
+    """Replace the node's tags (created on first use; names are lower-cased and trimmed)."""
+    from qflow.db.models import python_node_tag_links
+
+    wanted = sorted({n.strip().lower() for n in names if n.strip()})
+    tags = {t.name: t for t in session.scalars(select(NodeTag).where(NodeTag.name.in_(wanted)))} if wanted else {}
+    for name in wanted:
+        if name not in tags:
+            tags[name] = NodeTag(name=name)
+            session.add(tags[name])
+    session.flush()
+    session.execute(python_node_tag_links.delete().where(python_node_tag_links.c.node_id == node.id))
+    if wanted:
+        session.execute(python_node_tag_links.insert(), [{"node_id": node.id, "tag_id": tags[n].id} for n in wanted])
+
+
+def tags_of(session: Session, node_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    from qflow.db.models import python_node_tag_links
+
+    out: dict[uuid.UUID, list[str]] = {i: [] for i in node_ids}
+    if not node_ids:
+        return out
+    rows = session.execute(select(python_node_tag_links.c.node_id, NodeTag.name)
+                           .join(NodeTag, NodeTag.id == python_node_tag_links.c.tag_id)
+                           .where(python_node_tag_links.c.node_id.in_(node_ids)).order_by(NodeTag.name))
+    for node_id, name in rows:
+        out[node_id].append(name)
+    return out
+
+
+def used_by_workflows(session: Session, node_id: uuid.UUID) -> int:
+    """How many workflow versions run some version of this node."""
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count()).select_from(WorkflowVersionNode)
+                          .join(PythonNodeVersion, PythonNodeVersion.id == WorkflowVersionNode.node_version_id)
+                          .where(PythonNodeVersion.node_id == node_id)) or 0

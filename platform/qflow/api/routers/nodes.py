@@ -2,15 +2,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
 from qflow.api.deps import CurrentUser, SessionDep, not_found
-from qflow.db.models import PythonNode, PythonNodeVersion
-from qflow.services.nodes import save_version, visible_nodes
+from qflow.db.base import utcnow
+from qflow.db.models import NodeTag, PythonNode, PythonNodeVersion, python_node_tag_links
+from qflow.services.nodes import save_version, set_tags, tags_of, used_by_workflows, visible_nodes
 
 router = APIRouter(prefix="/nodes", tags=["nodes"])
 
@@ -23,6 +24,14 @@ class NodeIn(BaseModel):
     description: str = ""
     is_template: bool = False
     is_public: bool = False
+    tags: list[str] | None = Field(default=None, max_length=50)
+
+
+class NodePatch(BaseModel):
+    description: str | None = None
+    is_template: bool | None = None
+    is_public: bool | None = None
+    tags: list[str] | None = Field(default=None, max_length=50)
 
 
 class InspectIn(BaseModel):
@@ -50,6 +59,8 @@ class NodeOut(BaseModel):
     is_public: bool
     latest_version: int
     owned: bool
+    builtin: bool
+    tags: list[str]
     created_at: datetime
     updated_at: datetime
     version: VersionOut | None = None
@@ -61,10 +72,11 @@ def _version_out(v: PythonNodeVersion) -> VersionOut:
                       created_at=v.created_at)
 
 
-def _node_out(n: PythonNode, user_id: uuid.UUID, v: PythonNodeVersion | None = None) -> NodeOut:
+def _node_out(n: PythonNode, user_id: uuid.UUID, tags: list[str], v: PythonNodeVersion | None = None) -> NodeOut:
     return NodeOut(id=n.id, name=n.name, description=n.description, is_template=n.is_template,
                    is_public=n.is_public, latest_version=n.latest_version, owned=n.owner_id == user_id,
-                   created_at=n.created_at, updated_at=n.updated_at, version=_version_out(v) if v else None)
+                   builtin=n.owner_id is None, tags=tags, created_at=n.created_at, updated_at=n.updated_at,
+                   version=_version_out(v) if v else None)
 
 
 def parse_or_422(code: str, main: str, python_version: str) -> dict:
@@ -88,26 +100,48 @@ def create_node(body: NodeIn, session: SessionDep, user: CurrentUser, response: 
     or Python version changed (200 and no new version when nothing did)."""
     signature = parse_or_422(body.code, body.main_function, body.python_version)
     with session.begin():
-        node = session.scalars(select(PythonNode).where(PythonNode.owner_id == user.id, PythonNode.name == body.name,
-                                                        PythonNode.deleted_at.is_(None))).one_or_none()
+        node = session.scalars(select(PythonNode).where(PythonNode.owner_id == user.id,
+                                                        PythonNode.name == body.name)).one_or_none()
+        if node is not None and node.deleted_at is not None:
+            node.deleted_at = None  # the name comes back with its history; the new code is a new version
         if node is None:
             node = PythonNode(owner_id=user.id, name=body.name, description=body.description,
                               is_template=body.is_template, is_public=body.is_public, latest_version=0)
             session.add(node)
             session.flush()
         saved = save_version(session, node, body.code, body.main_function, body.python_version, signature)
+        if body.tags is not None:
+            set_tags(session, node, body.tags)
+        tags = tags_of(session, [node.id])[node.id]
     if not saved.created:
         response.status_code = status.HTTP_200_OK
-    return _node_out(saved.node, user.id, saved.version)
+    return _node_out(saved.node, user.id, tags, saved.version)
 
 
 @router.get("", response_model=list[NodeOut])
-def list_nodes(session: SessionDep, user: CurrentUser, q: str | None = None, limit: int = 100,
-               offset: int = 0) -> list[NodeOut]:
-    stmt = visible_nodes(user.id).order_by(PythonNode.name).limit(min(max(limit, 1), 500)).offset(max(offset, 0))
+def list_nodes(session: SessionDep, user: CurrentUser,
+               q: Annotated[str | None, Query(description="search in name and description")] = None,
+               tag: Annotated[list[str] | None, Query(description="only nodes with every tag given")] = None,
+               template: bool | None = None, public: bool | None = None, mine: bool | None = None,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100,
+               offset: Annotated[int, Query(ge=0)] = 0) -> list[NodeOut]:
+    stmt = visible_nodes(user.id)
     if q:
-        stmt = stmt.where(PythonNode.name.ilike(f"%{q}%"))
-    return [_node_out(n, user.id) for n in session.scalars(stmt)]
+        like = f"%{q}%"
+        stmt = stmt.where(or_(PythonNode.name.ilike(like), PythonNode.description.ilike(like)))
+    for t in tag or []:
+        stmt = stmt.where(exists().where(python_node_tag_links.c.node_id == PythonNode.id,
+                                         python_node_tag_links.c.tag_id == NodeTag.id,
+                                         NodeTag.name == t.strip().lower()))
+    if template is not None:
+        stmt = stmt.where(PythonNode.is_template.is_(template))
+    if public is not None:
+        stmt = stmt.where(PythonNode.is_public.is_(public))
+    if mine is not None:
+        stmt = stmt.where(PythonNode.owner_id == user.id if mine else PythonNode.owner_id.is_distinct_from(user.id))
+    nodes = list(session.scalars(stmt.order_by(PythonNode.name, PythonNode.id).limit(limit).offset(offset)))
+    tags = tags_of(session, [n.id for n in nodes])
+    return [_node_out(n, user.id, tags[n.id]) for n in nodes]
 
 
 def get_visible(session, user, node_id: uuid.UUID) -> PythonNode:
@@ -122,7 +156,43 @@ def get_node(node_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Node
     node = get_visible(session, user, node_id)
     latest = session.scalars(select(PythonNodeVersion).where(PythonNodeVersion.node_id == node.id,
                                                              PythonNodeVersion.version == node.latest_version)).one()
-    return _node_out(node, user.id, latest)
+    return _node_out(node, user.id, tags_of(session, [node.id])[node.id], latest)
+
+
+def _owned_for_change(session, user, node_id: uuid.UUID) -> PythonNode:
+    node = get_visible(session, user, node_id)
+    if node.owner_id != user.id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the node's owner may change or delete it")
+    return node
+
+
+@router.patch("/{node_id}", response_model=NodeOut)
+def update_node(node_id: uuid.UUID, body: NodePatch, session: SessionDep, user: CurrentUser) -> NodeOut:
+    """Metadata only: code changes go through POST /nodes (a new version)."""
+    with session.begin():
+        node = _owned_for_change(session, user, node_id)
+        for field in ("description", "is_template", "is_public"):
+            value = getattr(body, field)
+            if value is not None:
+                setattr(node, field, value)
+        if body.tags is not None:
+            set_tags(session, node, body.tags)
+        tags = tags_of(session, [node.id])[node.id]
+    return _node_out(node, user.id, tags)
+
+
+@router.delete("/{node_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_node(node_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Response:
+    """Refused with 409 while any workflow version uses the node; otherwise the node leaves the
+    library (its versions stay, for the history of executions that ran them)."""
+    with session.begin():
+        node = _owned_for_change(session, user, node_id)
+        uses = used_by_workflows(session, node.id)
+        if uses:
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"node {node.name!r} is used by {uses} workflow version(s); delete those first")
+        node.deleted_at = utcnow()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{node_id}/versions", response_model=list[VersionOut])
