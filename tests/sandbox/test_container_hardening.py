@@ -197,3 +197,55 @@ def main() -> list[str]:
         assert node.signature["outputs"][0]["type"] == "int"
     finally:
         box.close()
+
+
+def test_cpu_quota_holds_several_busy_processes_to_one_cpu(runner_image, no_leftover_containers):
+    """Two processes spinning for 1.5 s of wall time get about 1.5 CPU-seconds between them (the
+    container's quota is one CPU), not 3."""
+    r = run('''
+import os, time
+def spin(until):
+    while time.monotonic() < until:
+        pass
+def main() -> float:
+    until = time.monotonic() + 1.5
+    pid = os.fork()
+    if pid == 0:
+        spin(until)
+        os._exit(0)
+    spin(until)
+    os.waitpid(pid, 0)
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+''', cpus=1.0)
+    assert r.status == "completed", r.error
+    used = r.outputs["result"]
+    assert 1.0 < used < 2.0, used
+
+
+def test_privilege_escalation_attempts_fail(runner_image, no_leftover_containers):
+    r = run('''
+import ctypes, errno, os
+def attempt(fn):
+    try:
+        fn()
+        return "allowed"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+def mount():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) != 0:
+        raise OSError(ctypes.get_errno(), "mount")
+def main() -> dict[str, str]:
+    return {
+        "setuid": attempt(lambda: os.setuid(0)),
+        "chown": attempt(lambda: os.chown("/tmp", 0, 0)),
+        "mount": attempt(mount),
+        "sysctl": attempt(lambda: open("/proc/sys/kernel/hostname", "w").write("x")),
+        "raw_socket": attempt(lambda: __import__("socket").socket(17, 3)),
+    }
+''')
+    assert r.status == "completed", r.error
+    out = r.outputs["result"]
+    assert "allowed" not in out.values(), out
+    assert out["setuid"] == "EPERM" and out["mount"] == "EPERM"
