@@ -46,6 +46,11 @@ def same(a, b) -> bool:
     return a == b
 
 
+FIXED_OFFSETS = st.builds(
+    dt.timezone,
+    st.timedeltas(min_value=dt.timedelta(hours=-23, minutes=-59), max_value=dt.timedelta(hours=23, minutes=59)),
+)
+
 hashables = st.recursive(
     st.one_of(
         st.none(),
@@ -57,7 +62,9 @@ hashables = st.recursive(
         st.decimals(allow_nan=False),
         st.uuids(),
         st.dates(),
-        st.datetimes(timezones=st.one_of(st.none(), st.timezones())),
+        # The codec keeps a datetime's UTC offset, not its zone's name (a zone cannot cross the sandbox
+        # boundary as data), so round trips are checked on fixed offsets.
+        st.datetimes(timezones=st.one_of(st.none(), FIXED_OFFSETS)),
         st.times(),
         st.timedeltas(),
         st.just(TAG),
