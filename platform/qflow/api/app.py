@@ -11,12 +11,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from qflow.api.routers import auth, executions, health, nodes, types, workflows
     from qflow.db.migrate import ensure_migrated
     from qflow.db.session import session_factory
+    from qflow.services.library import seed_library
 
     settings = settings or get_settings()
     ensure_migrated(settings.database_url)
     app = FastAPI(title="Qflow", version="0.1.0", docs_url="/docs", openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
     app.state.sessions = session_factory(settings.database_url)
+    seed_library(app.state.sessions)
     for module in (auth, nodes, types, workflows, executions, health):
         app.include_router(module.router, prefix="/api/v1")
     return app
