@@ -104,6 +104,24 @@ def ensure_rootfs_image(client: docker.DockerClient, suite: str, log=print) -> s
     return tag
 
 
+def _check_interpreter(client: docker.DockerClient, tag: str, python_version: str) -> None:
+    """The suite's python3 must be the version the image is named for (versions.json maps each version to
+    the Debian suite whose python3 it is): a mismatch removes the image, so it is not taken as built."""
+    try:
+        out = client.containers.run(tag, ["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                     remove=True, network_mode="none")
+        got = out.decode().strip()
+    except (docker.errors.ContainerError, docker.errors.APIError) as e:
+        got = f"no working python3 ({e})"
+    if got != python_version:
+        try:
+            client.images.remove(tag, force=True)
+        except docker.errors.APIError:
+            pass
+        raise ImageBuildError(f"{tag}: the image's python3 is {got}, not {python_version} "
+                              f"(check runner_images/versions.json)")
+
+
 def ensure_runner_image(python_version: str, base: str | None = None, client: docker.DockerClient | None = None,
                         log=print) -> str:
     """Build `qflow-runner:X.Y` unless an image built from the same inputs is already there."""
@@ -132,6 +150,7 @@ def ensure_runner_image(python_version: str, base: str | None = None, client: do
                                 network_mode="none", pull=False, rm=True, forcerm=True)
         except (docker.errors.BuildError, docker.errors.APIError) as e:
             raise ImageBuildError(f"building {tag} failed: {e}") from e
+    _check_interpreter(client, tag, python_version)
     # The image this one replaced is left untagged: drop it (and only ours).
     try:
         client.images.prune(filters={"dangling": True, "label": HASH_LABEL})
