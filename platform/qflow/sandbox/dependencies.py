@@ -103,6 +103,9 @@ from pip._vendor.packaging import markers
 env = markers.default_environment()
 env.update(target)
 markers.default_environment = lambda: dict(env)
+probe = 'python_full_version == "%s"' % env["python_full_version"]
+if not markers.Marker(probe).evaluate():  # a pip whose markers no longer read this function
+    sys.exit("qflow: cannot give this pip the target's marker environment")
 from pip._internal.cli.main import main
 sys.exit(main())
 """
