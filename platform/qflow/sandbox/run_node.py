@@ -15,6 +15,7 @@ from typing import Any
 import docker
 
 from qflow.sandbox.container import Limits, RunnerContainer, SandboxFailure
+from qflow.sandbox.dependencies import DependencyError
 from qflow.sandbox.images import runner_image
 from qflow.sandbox.outcome import RunResult, failure
 from type_system import codec
@@ -84,6 +85,24 @@ def check_outputs(node: PreparedNode, outputs: dict[str, Any]) -> dict[str, Any]
     return {name: validate(outputs[name], t, registry, path=name) for name, t in types.items()}
 
 
+def image_for(node: PreparedNode, record=None) -> str:
+    """The runner image, or the dependency layer holding the node's requirements (built on first use
+    from wheels downloaded on the host; later calls in this process cost a dictionary lookup)."""
+    requirements = tuple(node.signature.get("dependencies") or ())
+    if not requirements:
+        return runner_image(node.python_version)
+    key = (node.python_version, requirements)
+    if key not in _IMAGES or record is not None:
+        from qflow.sandbox.dependencies import ensure_dependency_image
+
+        _IMAGES[key] = ensure_dependency_image(node.python_version, list(requirements), record=record,
+                                               log=lambda m: None)
+    return _IMAGES[key]
+
+
+_IMAGES: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
 def build_request(node: PreparedNode, values: dict[str, Any], limits: Limits) -> dict:
     return {
         "id": uuid.uuid4().hex,
@@ -116,7 +135,10 @@ def run_prepared(node: PreparedNode, inputs: dict[str, Any], limits: Limits, ctx
             if ctx.execution_id:
                 labels["org.qflow.execution"] = ctx.execution_id
             sandbox = FreshContainers(client or docker.from_env(), labels)
-        box = sandbox.acquire(image or runner_image(node.python_version), limits)
+        box = sandbox.acquire(image or image_for(node), limits)
+    except DependencyError as e:
+        # The node's declared requirements cannot be installed: its own definition fails, by name.
+        return failure("NodeError", f"DependencyError: {e}", node.python_version)
     except (SandboxFailure, docker.errors.DockerException, OSError) as e:
         return failure("SandboxError", str(e), node.python_version)
     try:
