@@ -200,3 +200,20 @@ def test_bad_yaml_and_missing_file_are_clean_errors(tmp_path):
     assert p.returncode == 2 and "not valid YAML" in p.stderr and "Traceback" not in p.stderr
     p = run_cli("run", str(tmp_path / "missing.yaml"), "--json")
     assert p.returncode == 2 and "no such file" in json.loads(p.stdout)["error"]["message"]
+
+
+def test_dependency_layer_is_recorded(tmp_path, runner_image, no_leftover_containers):
+    wf = write(tmp_path, "wf.yaml", """
+        name: yaml
+        nodes:
+          - {id: y, node: yaml_to_dict, inputs: {text: "k: [1, 2]"}}
+    """)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    p = run_cli("run", str(wf), "--json", env={"QFLOW_DATABASE_URL": db})
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert json.loads(p.stdout)["nodes"]["y"]["outputs"] == {"result": {"k": [1, 2]}}
+    deps = rows(db, "SELECT image, package, version, status FROM container_dependencies")
+    assert [(d["package"], d["status"]) for d in deps] == [("pyyaml", "installed")]  # normalised name
+    assert deps[0]["image"].startswith("qflow-deps:3.11-") and deps[0]["version"]
+    image = rows(db, "SELECT image FROM containers")[0]["image"]
+    assert image == deps[0]["image"]

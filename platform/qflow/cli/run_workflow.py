@@ -49,7 +49,6 @@ def run_workflow_file(path: Path, param_pairs: list[str], *, queue: bool, as_jso
     from qflow.config import get_settings
     from qflow.db.migrate import ensure_migrated
     from qflow.db.session import session_factory
-    from qflow.engine.inprocess import execute
     from qflow.sandbox.images import ImageBuildError, ensure_runner_image
 
     try:
@@ -68,24 +67,80 @@ def run_workflow_file(path: Path, param_pairs: list[str], *, queue: bool, as_jso
                 where = p.connection or p.node or "workflow"
                 print(f"  - {where}: {p.message}", file=sys.stderr)
         return 2
-    if queue:
-        print("error: --queue needs the RQ engine, which is not built yet (issue 6)", file=sys.stderr)
-        return 2
     settings = get_settings()
+    if queue and not settings.redis_url:
+        print("error: --queue needs QFLOW_REDIS_URL (the Redis the workers listen on)", file=sys.stderr)
+        return 2
     ensure_migrated(settings.database_url)
-    try:
-        for version in sorted({r.python_version for r in resolved.values()}):
-            ensure_runner_image(version, log=lambda m: print(m, file=sys.stderr, flush=True))
-    except ImageBuildError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     sessions = session_factory(settings.database_url)
-    reap_abandoned(sessions)
-    print(f"running {spec.name!r}: {len(plan.order)} nodes", file=sys.stderr)
-    outcome = execute(sessions, spec, resolved, plan, params, progress=_progress_printer(len(plan.order)))
-    result = outcome.to_json()
+    if queue:
+        code, result = _run_on_queue(sessions, spec, resolved, plan, params, settings)
+        if result is None:
+            return code
+    else:
+        try:
+            for version in sorted({r.python_version for r in resolved.values()}):
+                ensure_runner_image(version, log=lambda m: print(m, file=sys.stderr, flush=True))
+        except ImageBuildError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        from qflow.engine.inprocess import execute
+
+        reap_abandoned(sessions)
+        print(f"running {spec.name!r}: {len(plan.order)} nodes", file=sys.stderr)
+        result = execute(sessions, spec, resolved, plan, params,
+                         progress=_progress_printer(len(plan.order))).to_json()
     if as_json:
         emit(result)
     else:
         print_execution(result)
-    return 0 if outcome.status == "completed" else 1
+    return 0 if result["status"] == "completed" else 1
+
+
+def _run_on_queue(sessions, spec, resolved, plan, params, settings) -> tuple[int, dict | None]:
+    """Submit to RQ, follow the execution's events until it ends (reconciling it meanwhile, so it
+    finishes even if every worker that had its nodes died), and read the result back."""
+    from redis.exceptions import RedisError
+
+    from qflow.engine.queue import submit
+    from qflow.engine.queue.dispatch import RQDispatcher
+    from qflow.engine.queue.reconciler import reconcile
+    from qflow.engine.queue.settings import engine_settings
+    from qflow.engine.queue.snapshot import SnapshotCache
+    from qflow.engine.queue.state import Tuning
+
+    es = engine_settings()
+    try:
+        dispatcher = RQDispatcher(settings.redis_url, es.queue_name)
+        dispatcher.connection.ping()
+    except RedisError as e:
+        print(f"error: Redis at QFLOW_REDIS_URL does not answer: {e}", file=sys.stderr)
+        return 1, None
+    execution_id = submit.create(sessions, spec, resolved, plan, params, queue="rq", app_settings=settings)
+    print(f"queued {spec.name!r}: {len(plan.order)} nodes, execution {execution_id} on queue {es.queue_name!r}",
+          file=sys.stderr)
+    submit.start(sessions, execution_id, dispatcher)
+    show = _progress_printer(len(plan.order))
+    snapshots, tuning = SnapshotCache(size=1), Tuning.from_settings(settings, es)
+
+    def on_event(ev) -> None:
+        node = (ev.payload or {}).get("node")
+        kind = ev.event_type
+        if kind == "node_started":
+            attempt = ev.payload.get("attempt", 1)
+            show(node, "running" if attempt == 1 else f"attempt {attempt}", None)
+        elif kind == "node_completed":
+            show(node, "completed", None)
+        elif kind == "node_failed":
+            show(node, ev.payload.get("status") or "failed", None)
+        elif kind == "node_skipped":
+            show(node, "skipped", None)
+        elif kind == "node_retried":
+            print(f"  ↻ {node} attempt {ev.payload.get('attempt')} {ev.payload.get('reason')}; retrying",
+                  file=sys.stderr)
+        elif kind in ("paused", "resumed", "cancelled"):
+            print(f"execution {kind}", file=sys.stderr)
+
+    submit.wait(sessions, execution_id, dispatcher, on_event=on_event, reconcile_seconds=es.reconcile_seconds,
+                reconcile=lambda: reconcile(sessions, dispatcher, snapshots, tuning, es, execution_id=execution_id))
+    return 0, submit.outcome(sessions, execution_id, settings.files_dir).to_json()
