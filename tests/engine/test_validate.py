@@ -148,3 +148,19 @@ def test_malformed_documents_say_where(doc, fragment):
     with pytest.raises(WorkflowFileError) as e:
         parse_workflow(doc)
     assert fragment in str(e.value)
+
+
+def test_limits_fall_back_from_node_to_workflow_to_defaults():
+    from qflow.config import Settings
+    from qflow.engine.spec import effective_limits
+
+    spec = parse_workflow({"name": "t", "settings": {"memory_mb": 512, "pids": 32, "output_mb": 2},
+                           "nodes": [{"id": "a", "node": "x", "memory_mb": 128, "tmp_mb": 8},
+                                     {"id": "b", "node": "x", "timeout_seconds": 5}]})
+    defaults = Settings()
+    a, b = effective_limits(spec, "a", defaults), effective_limits(spec, "b", defaults)
+    assert (a.memory_mb, a.pids, a.tmp_mb, a.output_bytes) == (128, 32, 8, 2 * 2**20)
+    assert a.timeout_seconds == defaults.default_timeout_seconds
+    assert (b.memory_mb, b.timeout_seconds, b.tmp_mb) == (512, 5, defaults.default_tmp_size_mb)
+    with pytest.raises(WorkflowFileError):
+        parse_workflow({"name": "t", "nodes": [{"id": "a", "node": "x", "pids": 1}]})

@@ -10,26 +10,31 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
-class WorkflowSettings(BaseModel):
+class LimitOverrides(BaseModel):
+    """Sandbox limits a workflow (for all its nodes) or one node may set; unset ones fall back to the
+    next level: node → workflow → the platform's defaults."""
+
     model_config = ConfigDict(extra="forbid")
 
     timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600)
     memory_mb: int | None = Field(default=None, ge=16, le=64 * 1024)
+    pids: int | None = Field(default=None, ge=8, le=4096)
+    output_mb: float | None = Field(default=None, gt=0, le=1024)
+    tmp_mb: int | None = Field(default=None, ge=1, le=16 * 1024)
+
+
+class WorkflowSettings(LimitOverrides):
     max_retries: int = Field(default=0, ge=0, le=20)
     # "execution": one warm container per execution, a fresh process per node (the default);
     # "node": a fresh container per node.
     isolation: str = Field(default="execution", pattern="^(node|execution)$")
 
 
-class NodeSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NodeSpec(LimitOverrides):
     id: str
     node: str
     inputs: dict[str, Any] = Field(default_factory=dict)
     main: str | None = None
-    timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600)
-    memory_mb: int | None = Field(default=None, ge=16, le=64 * 1024)
 
     @field_validator("id")
     @classmethod
@@ -37,6 +42,29 @@ class NodeSpec(BaseModel):
         if not NODE_ID.match(v):
             raise ValueError("a node id starts with a letter or _ and holds letters, digits, _ and -")
         return v
+
+
+def effective_limits(spec: "WorkflowSpec", node_id: str, settings) -> "Limits":
+    """The limits one node runs under: its own overrides, else the workflow's, else the defaults."""
+    from qflow.sandbox.container import Limits
+
+    node = next(n for n in spec.nodes if n.id == node_id)
+
+    def pick(name: str, default):
+        for level in (node, spec.settings):
+            value = getattr(level, name)
+            if value is not None:
+                return value
+        return default
+
+    output_mb = pick("output_mb", None)
+    return Limits(
+        timeout_seconds=pick("timeout_seconds", settings.default_timeout_seconds),
+        memory_mb=pick("memory_mb", settings.default_memory_mb),
+        pids=pick("pids", settings.default_pids_limit),
+        output_bytes=int(output_mb * 2**20) if output_mb is not None else settings.default_output_limit_bytes,
+        tmp_mb=pick("tmp_mb", settings.default_tmp_size_mb),
+    )
 
 
 class ConnectionSpec(BaseModel):
