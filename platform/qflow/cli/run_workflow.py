@@ -49,7 +49,7 @@ def run_workflow_file(path: Path, param_pairs: list[str], *, queue: bool, as_jso
     from qflow.config import get_settings
     from qflow.db.migrate import ensure_migrated
     from qflow.db.session import session_factory
-    from qflow.sandbox.images import ImageBuildError, ensure_runner_image
+    from qflow.sandbox.images import ImageBuildError
 
     try:
         spec = load_spec(path)
@@ -78,9 +78,10 @@ def run_workflow_file(path: Path, param_pairs: list[str], *, queue: bool, as_jso
         if result is None:
             return code
     else:
+        from qflow.engine.images import ensure_images
+
         try:
-            for version in sorted({r.python_version for r in resolved.values()}):
-                ensure_runner_image(version, log=lambda m: print(m, file=sys.stderr, flush=True))
+            ensure_images(resolved, sessions, log=lambda m: print(m, file=sys.stderr, flush=True))
         except ImageBuildError as e:
             print(f"error: {e}", file=sys.stderr)
             return 1

@@ -1,150 +1,149 @@
-"""The embedded executor: runs a validated workflow in this process, node after node in topological
-order, each node in its own sandbox container. A failed node fails the execution and its dependents
-are skipped. (Issue 6 moves the same steps onto RQ workers.)"""
+"""The embedded executor: the engine's state machine (`qflow.engine.queue.state`) with a thread pool in
+this process instead of RQ. Every transition — claim, record, retry with backoff, skip, pause, resume,
+cancel — is the same code the RQ workers run; only the delivery of a node's job differs. Nodes run one
+at a time by default (`QFLOW_INPROCESS_CONCURRENCY`), each in the execution's sandbox."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from qflow.engine.recorder import Recorder
+from qflow.engine.queue import state
+from qflow.engine.queue.dispatch import LocalDispatcher
+from qflow.engine.queue.reconciler import reconcile
+from qflow.engine.queue.runtime import Heartbeats, NodeRunner, RunnerParts, Sandboxes
+from qflow.engine.queue.snapshot import SnapshotCache, limits_for  # noqa: F401  (limits_for re-exported)
+from qflow.engine.queue.state import Tuning
+from qflow.engine.queue.submit import ExecutionOutcome, create, outcome
 from qflow.engine.resolve import ResolvedNode
 from qflow.engine.spec import WorkflowSpec
 from qflow.engine.validate import Plan
-from qflow.sandbox.container import Limits
-from qflow.sandbox.outcome import RunResult, failure
-from qflow.sandbox.run_node import PreparedNode, run_prepared
+from qflow.sandbox.outcome import RunResult
 
-# Errors a retry cannot fix: the same inputs give the same refusal.
-NOT_RETRIED = {"InputValidationError", "OutputValidationError"}
-RETRY_BASE_SECONDS = 0.5
+log = logging.getLogger("qflow.engine")
 
 Progress = Callable[[str, str, RunResult | None], None]
 
+# How many times a stalled in-process execution is recovered before it is failed.
+MAX_RECOVERIES = 10
 
-@dataclass
-class ExecutionOutcome:
-    execution_id: uuid.UUID
-    status: str
-    nodes: dict[str, RunResult] = field(default_factory=dict)
+# Executions this process runs in-process, so a resume (API) reaches the thread pool that runs them.
+_LOCAL: dict[uuid.UUID, LocalDispatcher] = {}
+_LOCAL_LOCK = threading.Lock()
 
-    def to_json(self) -> dict:
-        return {"execution_id": str(self.execution_id), "status": self.status,
-                "nodes": {k: r.to_json() for k, r in self.nodes.items()}}
+__all__ = ["ExecutionOutcome", "create_execution", "execute", "local_dispatcher", "run_execution"]
 
 
-def limits_for(spec: WorkflowSpec, node_id: str, settings) -> Limits:
-    node = next(n for n in spec.nodes if n.id == node_id)
-    return Limits(
-        timeout_seconds=node.timeout_seconds or spec.settings.timeout_seconds or settings.default_timeout_seconds,
-        memory_mb=node.memory_mb or spec.settings.memory_mb or settings.default_memory_mb,
-        pids=settings.default_pids_limit,
-        output_bytes=settings.default_output_limit_bytes,
-        tmp_mb=settings.default_tmp_size_mb,
-    )
+class _LocalQueue(LocalDispatcher):
+    """The reconciler's questions, answered for a thread pool that is idle: nothing is in flight."""
 
+    def missing(self, jobs):
+        return list(jobs)
 
-def gather_inputs(key: str, plan: Plan, resolved: dict[str, ResolvedNode], outputs: dict[str, dict[str, Any]],
-                  recorder: Recorder) -> dict[str, Any]:
-    """Constants plus upstream outputs, converted along each connection's verdict. A failed conversion
-    raises ValueValidationError naming the connection."""
-    from qflow.sandbox.signature_types import custom_registry, input_types, output_types
-    from type_system.values import ValueValidationError, convert
+    def started(self, jobs):
+        return []
 
-    values = dict(plan.constants.get(key, {}))
-    for c in plan.upstream.get(key, []):
-        sn, so, tn, ti = c.ends()
-        started = time.perf_counter()
-        value = outputs[sn][so]
-        if plan.verdicts[c.label]["verdict"] == "convertible":
-            src = output_types(resolved[sn].signature)[so]
-            tgt = input_types(resolved[tn].signature)[ti]
-            regs = custom_registry(resolved[sn].signature).merged(custom_registry(resolved[tn].signature))
-            try:
-                value = convert(value, src, tgt, regs, path=ti)
-            except ValueValidationError as e:
-                raise ValueValidationError(c.label, f"conversion failed: {e}") from None
-        recorder.data_flow(sn, so, tn, ti, value, time.perf_counter() - started)
-        values[ti] = value
-    return values
-
-
-def run_with_retries(node: PreparedNode, inputs: dict[str, Any], limits: Limits, max_retries: int,
-                     sandbox, on_attempt: Callable[[int], None]) -> RunResult:
-    attempt = 0
-    while True:
-        attempt += 1
-        on_attempt(attempt)
-        result = run_prepared(node, inputs, limits, sandbox=sandbox)
-        kind = (result.error or {}).get("type")
-        if result.status == "completed" or attempt > max_retries or kind in NOT_RETRIED:
-            return result
-        time.sleep(RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    def redeliver(self, jobs):
+        self.dispatch(jobs)
 
 
 def create_execution(sessions: sessionmaker[Session], spec: WorkflowSpec, resolved: dict[str, ResolvedNode],
                      plan: Plan, params: dict[str, Any], *, owner_id: uuid.UUID | None = None,
-                     workflow_version_id: uuid.UUID | None = None) -> Recorder:
+                     workflow_version_id: uuid.UUID | None = None, app_settings=None) -> uuid.UUID:
     """The execution's rows, status pending: what the API answers 202 with before the run starts."""
-    return Recorder.create(
-        sessions, definition=spec.to_json(), params=params, node_keys=plan.order,
-        node_version_ids={k: r.node_version_id for k, r in resolved.items()},
-        owner_id=owner_id, workflow_version_id=workflow_version_id)
+    return create(sessions, spec, resolved, plan, params, queue="inprocess", owner_id=owner_id,
+                  workflow_version_id=workflow_version_id, app_settings=app_settings)
 
 
 def execute(sessions: sessionmaker[Session], spec: WorkflowSpec, resolved: dict[str, ResolvedNode], plan: Plan,
             params: dict[str, Any], *, owner_id: uuid.UUID | None = None,
-            workflow_version_id: uuid.UUID | None = None, progress: Progress | None = None) -> ExecutionOutcome:
-    recorder = create_execution(sessions, spec, resolved, plan, params, owner_id=owner_id,
-                                workflow_version_id=workflow_version_id)
-    return run_execution(recorder, spec, resolved, plan, progress)
+            workflow_version_id: uuid.UUID | None = None, progress: Progress | None = None,
+            app_settings=None) -> ExecutionOutcome:
+    execution_id = create_execution(sessions, spec, resolved, plan, params, owner_id=owner_id,
+                                    workflow_version_id=workflow_version_id, app_settings=app_settings)
+    return run_execution(sessions, execution_id, progress, app_settings=app_settings)
 
 
-def run_execution(recorder: Recorder, spec: WorkflowSpec, resolved: dict[str, ResolvedNode], plan: Plan,
-                  progress: Progress | None = None) -> ExecutionOutcome:
+def local_dispatcher(execution_id: uuid.UUID) -> LocalDispatcher | None:
+    with _LOCAL_LOCK:
+        return _LOCAL.get(execution_id)
+
+
+def run_execution(sessions: sessionmaker[Session], execution_id: uuid.UUID, progress: Progress | None = None, *,
+                  app_settings=None, engine_settings=None, concurrency: int | None = None) -> ExecutionOutcome:
+    """Run a created (pending) execution here until it completes, fails or is cancelled; a paused
+    one waits here for its resume."""
     from qflow.config import get_settings
+    from qflow.engine.queue.settings import engine_settings as get_engine_settings
+    from qflow.sandbox.sandboxes import worker_identity
 
-    settings = get_settings()
-    notify = progress or (lambda *a: None)
-    outcome = ExecutionOutcome(recorder.execution_id, "running")
-    recorder.execution_started()
-    sandbox = make_sandbox(spec, str(recorder.execution_id))
+    app = app_settings or get_settings()
+    es = engine_settings or get_engine_settings()
+    tuning = Tuning.from_settings(app, es)
+    snapshots = SnapshotCache(size=4)
+    worker_id = worker_identity()
+    sandboxes = Sandboxes(sessions)
+    heartbeats = Heartbeats(sessions, worker_id, es.heartbeat_seconds)
+    runner = NodeRunner(RunnerParts(sessions, worker_id, tuning, sandboxes, heartbeats, snapshots),
+                        progress=progress)
+    dispatcher = _LocalQueue(runner.run, concurrency or es.inprocess_concurrency)
+    runner.dispatcher = dispatcher
+    with _LOCAL_LOCK:
+        _LOCAL[execution_id] = dispatcher
     try:
-        _run_nodes(recorder, spec, resolved, plan, settings, notify, outcome, sandbox)
+        snap = snapshots.get(sessions, execution_id)
+        try:
+            dispatcher.dispatch(state.start(sessions, execution_id, snap).jobs)
+        except state.TransitionRefused as e:
+            if e.status not in ("running", "paused"):  # already over: nothing to run
+                return outcome(sessions, execution_id, tuning.files_dir)
+        recoveries = 0
+        # Recovery as the reconciler does it, with every node of this idle pool counted as lost.
+        now_stale = SimpleNamespace(stale_after_seconds=0.0, requeue_grace_seconds=0.0)
+        while True:
+            status = state.execution_status(sessions, execution_id)
+            if status in state.EXECUTION_TERMINAL or status is None:
+                break
+            if not dispatcher.wait_idle(timeout=0.5):
+                continue
+            status = state.execution_status(sessions, execution_id)
+            if status != "running":
+                if status == "paused":
+                    time.sleep(0.2)
+                continue
+            # Idle, yet running: a job died before it could record its node. Put it right.
+            time.sleep(0.05)
+            if not dispatcher.idle():
+                continue
+            recoveries += 1
+            if recoveries > MAX_RECOVERIES:
+                state.abort(sessions, execution_id, {"type": "SandboxError", "traceback": None,
+                                                     "message": "the in-process engine could not make progress"})
+                break
+            reconcile(sessions, dispatcher, snapshots, tuning, now_stale, queue="inprocess",
+                      execution_id=execution_id)
+        dispatcher.wait_idle(timeout=30)  # a cancelled node's job records its end
     finally:
-        recorder.containers_closed(sandbox.close())
-    failed = [k for k in plan.order if outcome.nodes[k].status != "completed"]
-    outcome.status = "failed" if failed else "completed"
-    error = None
-    if failed:
-        first = next(k for k in failed if outcome.nodes[k].status != "skipped")
-        error = {"node": first, **(outcome.nodes[first].error or {})}
-    recorder.execution_finished(outcome.status, error)
-    return outcome
-
-
-def make_sandbox(spec: WorkflowSpec, execution_id: str):
-    import docker
-
-    from qflow.sandbox.container import EXECUTION_LABEL
-    from qflow.sandbox.sandboxes import ExecutionContainers, FreshContainers
-
-    client = docker.from_env()
-    if spec.settings.isolation == "node":
-        return FreshContainers(client, {EXECUTION_LABEL: execution_id}, pool=shared_pool())
-    return ExecutionContainers(client, execution_id)
+        with _LOCAL_LOCK:
+            _LOCAL.pop(execution_id, None)
+        dispatcher.close()
+        heartbeats.stop()
+        sandboxes.close_all()
+    return outcome(sessions, execution_id, tuning.files_dir)
 
 
 _POOL = None
 
 
 def shared_pool():
-    """One pre-start pool per process, shared by every execution it runs (a long-lived server or
-    worker keeps it warm across executions)."""
+    """One pre-start pool per process for `isolation: node`, shared by every execution it runs (a
+    long-lived server or worker keeps it warm across executions)."""
     global _POOL
     if _POOL is None:
         import atexit
@@ -154,41 +153,3 @@ def shared_pool():
         _POOL = PrestartPool(size=2)
         atexit.register(_POOL.close)
     return _POOL
-
-
-def _run_nodes(recorder: Recorder, spec: WorkflowSpec, resolved: dict[str, ResolvedNode], plan: Plan, settings,
-               notify: Progress, outcome: ExecutionOutcome, sandbox) -> None:
-    from type_system.values import ValueValidationError
-
-    outputs: dict[str, dict[str, Any]] = {}
-    failed: set[str] = set()
-    for done, key in enumerate(plan.order, start=1):
-        progress_after = round(100.0 * done / len(plan.order), 1)
-        blocked = [c.ends()[0] for c in plan.upstream.get(key, []) if c.ends()[0] in failed]
-        if blocked:
-            recorder.node_skipped(key, because=blocked[0])
-            outcome.nodes[key] = RunResult(status="skipped", python_version=resolved[key].python_version)
-            failed.add(key)
-            notify(key, "skipped", None)
-            continue
-        node = PreparedNode(code=resolved[key].code, signature=resolved[key].signature,
-                            python_version=resolved[key].python_version)
-        try:
-            inputs = gather_inputs(key, plan, resolved, outputs, recorder)
-        except ValueValidationError as e:
-            recorder.node_started(key, 1, {})
-            result = failure("InputValidationError", str(e), node.python_version)
-        else:
-            def started(attempt: int, key: str = key, inputs: dict = inputs) -> None:
-                recorder.node_started(key, attempt, inputs)
-                notify(key, "running" if attempt == 1 else f"retry {attempt - 1}", None)
-
-            result = run_with_retries(node, inputs, limits_for(spec, key, settings), spec.settings.max_retries,
-                                      sandbox, started)
-        recorder.node_finished(key, result, progress_after)
-        outcome.nodes[key] = result
-        notify(key, result.status, result)
-        if result.status == "completed":
-            outputs[key] = result.outputs or {}
-        else:
-            failed.add(key)

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from qflow.api.deps import CurrentUser, SessionDep, SessionsDep, not_found
 from qflow.db.models import Workflow, WorkflowExecution, WorkflowVersion, WorkflowVersionNode
 from qflow.engine.prepare import WorkflowInvalid, prepare_workflow
+from qflow.engine.queue.snapshot import workflow_document
 from qflow.engine.spec import WorkflowFileError, WorkflowSpec, parse_workflow
 from qflow.services.types import load_matrix
 
@@ -97,21 +98,43 @@ def get_workflow(workflow_id: uuid.UUID, session: SessionDep, user: CurrentUser)
 
 
 @router.post("/{workflow_id}/executions", status_code=status.HTTP_202_ACCEPTED)
-def start_execution(workflow_id: uuid.UUID, body: ExecutionIn, session: SessionDep, sessions: SessionsDep,
-                    user: CurrentUser, background: BackgroundTasks) -> JSONResponse:
-    from qflow.engine.inprocess import create_execution, run_execution
+def start_execution(workflow_id: uuid.UUID, body: ExecutionIn, request: Request, session: SessionDep,
+                    sessions: SessionsDep, user: CurrentUser, background: BackgroundTasks) -> JSONResponse:
+    """Validates again, then runs: on the RQ workers when the platform has Redis (QFLOW_REDIS_URL),
+    else in this process, in the background. 202 with the execution's id either way."""
+    from qflow.engine.queue import submit
 
     _, version = _owned(session, user, workflow_id)
-    spec = parse_workflow(version.definition)
+    spec = parse_workflow(workflow_document(version.definition))
     params = {**spec.params, **body.params}
     try:
         resolved, plan = prepare_workflow(spec, params, None, session, user.id, matrix=load_matrix(session))
     except WorkflowInvalid as e:
         raise invalid(e) from None
     session.rollback()
-    recorder = create_execution(sessions, spec, resolved, plan, params, owner_id=user.id,
-                                workflow_version_id=version.id)
-    background.add_task(run_execution, recorder, spec, resolved, plan)
-    return JSONResponse({"execution_id": str(recorder.execution_id), "status": "pending"},
+    settings = request.app.state.settings
+    if settings.redis_url:
+        execution_id = submit.create(sessions, spec, resolved, plan, params, queue="rq", owner_id=user.id,
+                                     workflow_version_id=version.id, app_settings=settings)
+        submit.start(sessions, execution_id, rq_dispatcher(request.app))
+    else:
+        from qflow.engine.inprocess import create_execution, run_execution
+
+        execution_id = create_execution(sessions, spec, resolved, plan, params, owner_id=user.id,
+                                        workflow_version_id=version.id, app_settings=settings)
+        background.add_task(run_execution, sessions, execution_id, app_settings=settings)
+    return JSONResponse({"execution_id": str(execution_id), "status": "pending"},
                         status_code=status.HTTP_202_ACCEPTED,
-                        headers={"Location": f"/api/v1/executions/{recorder.execution_id}"})
+                        headers={"Location": f"/api/v1/executions/{execution_id}"})
+
+
+def rq_dispatcher(app):
+    """The app's RQ dispatcher (one Redis connection pool per app)."""
+    dispatcher = getattr(app.state, "rq_dispatcher", None)
+    if dispatcher is None:
+        from qflow.engine.queue.dispatch import RQDispatcher
+        from qflow.engine.queue.settings import engine_settings
+
+        es = getattr(app.state, "engine_settings", None) or engine_settings()
+        dispatcher = app.state.rq_dispatcher = RQDispatcher(app.state.settings.redis_url, es.queue_name)
+    return dispatcher
