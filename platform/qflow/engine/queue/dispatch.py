@@ -60,10 +60,10 @@ class RQDispatcher:
     def _enqueue(self, jobs: list[Job], replace: bool = False) -> None:
         from rq.job import Job as RQJob
 
+        if replace:  # (a pipeline RQ enqueues on must hold nothing else: RQ may WATCH on it)
+            self.connection.delete(*[RQJob.key_for(j.job_id) for j in jobs])
         with self.connection.pipeline() as pipe:
             for j in jobs:
-                if replace:
-                    pipe.delete(RQJob.key_for(j.job_id))
                 self.queue.enqueue_call(JOB_FUNCTION, args=j.args(), job_id=j.job_id, timeout=-1, result_ttl=60,
                                         failure_ttl=24 * 3600, description=f"{j.node_key}#{j.attempt}",
                                         pipeline=pipe)

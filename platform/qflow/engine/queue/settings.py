@@ -30,6 +30,8 @@ class EngineSettings(BaseSettings):
     inline_output_bytes: int = Field(default=256 * 1024, ge=0)
     # Temporary files (node outputs) are deleted this long after they were written.
     temp_file_ttl_hours: float = Field(default=7 * 24, gt=0)
+    # How often a worker removes abandoned containers (`qflow.sandbox.reaper.reap`).
+    reap_seconds: float = Field(default=30.0, gt=0)
     # A worker closes an execution's warm container after this long without a node.
     sandbox_idle_seconds: float = Field(default=30.0, gt=0)
     # Started containers a worker keeps ready for the next execution (0: none).

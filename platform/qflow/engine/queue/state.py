@@ -359,8 +359,8 @@ def _settle(s: Connection, execution_id: uuid.UUID, snap: Snapshot, now: datetim
             transition: "Transition | None" = None) -> str | None:
     """Progress, and the execution's end once every node is terminal; the execution row is written
     last. Returns the terminal status reached here, if any. Should the execution have been paused or
-    cancelled since this transaction's node was claimed, what `transition` queued stays queued (a
-    resume delivers it again) or is cancelled.
+    cancelled since this transaction's node was claimed, what `transition` queued goes back to
+    pending or is cancelled (`_hold_queued`).
 
     Only the last of the nodes to finish may end the execution, and two finishing at once must not
     both miss that. When some node waits (pending or queued) whose ancestors are all finished, this
@@ -372,15 +372,13 @@ def _settle(s: Connection, execution_id: uuid.UUID, snap: Snapshot, now: datetim
     if any(st != "running" and not (snap.ancestors[k] & unfinished.keys()) for k, st in unfinished.items()):
         status = s.scalar(_q(s, "progress"), {"e": execution_id,
                                               "progress": round(100.0 * (total - len(unfinished)) / total, 1)})
-        if status == "cancelled":
-            _drop_queued(s, execution_id, transition, now)
+        _hold_queued(s, execution_id, status, transition, now)
         return None
     row = _lock(s, execution_id)
     if row is None:
         return None
     status = row.status
-    if status == "cancelled":
-        _drop_queued(s, execution_id, transition, now)
+    _hold_queued(s, execution_id, status, transition, now)
     unfinished = dict(s.execute(_q(s, "unfinished"), {"e": execution_id}).all())
     values: dict[str, Any] = {"progress_percent": round(100.0 * (total - len(unfinished)) / total, 1)}
     ended = None
@@ -399,14 +397,17 @@ def _settle(s: Connection, execution_id: uuid.UUID, snap: Snapshot, now: datetim
     return ended
 
 
-def _drop_queued(s: Connection, execution_id: uuid.UUID, transition: "Transition | None", now: datetime) -> None:
-    """The execution was cancelled after this transaction read its status: what it queued (rows it
-    holds already) is cancelled instead of delivered."""
-    if transition is None or not transition.jobs:
+def _hold_queued(s: Connection, execution_id: uuid.UUID, status: str | None, transition: "Transition | None",
+                 now: datetime) -> None:
+    """The execution was paused or cancelled after this transaction's node was claimed: what the
+    transaction queued (rows it holds already) goes back to pending (a resume queues it again) or is
+    cancelled, instead of being delivered."""
+    if status not in ("paused", "cancelled") or transition is None or not transition.jobs:
         return
+    values = {"status": "pending"} if status == "paused" else {"status": "cancelled", "finished_at": now}
     s.execute(update(NE).where(NE.c.execution_id == execution_id,
                                _keys_in(s, NE.c.node_key, [j.node_key for j in transition.jobs]),
-                               NE.c.status == "queued").values(status="cancelled", finished_at=now))
+                               NE.c.status == "queued").values(**values))
     transition.jobs = []
 
 

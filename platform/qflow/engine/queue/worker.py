@@ -4,7 +4,7 @@ It is an RQ `SimpleWorker` (each job runs in the worker process: no fork per job
 its warm containers, its database pool and its snapshot cache from one job to the next) on a queue with
 the JSON serializer. Next to RQ's loop, a maintenance thread runs the reconciler, closes the sandboxes
 of executions that ended or idled, removes abandoned containers (`reaper.reap`, at start and every
-half minute) and expires temporary files. A worker that loses Redis keeps retrying it; one whose RQ
+half minute by default) and expires temporary files. A worker that loses Redis keeps retrying it; one whose RQ
 loop ends on an error starts a new one.
 
 `--burst` works until no running execution on the queue has a node queued or running (RQ's own burst
@@ -31,7 +31,6 @@ from qflow.engine.queue.state import Tuning
 
 log = logging.getLogger("qflow.worker")
 
-REAP_SECONDS = 30.0
 EXPIRE_SECONDS = 600.0
 
 _STOP = threading.Event()
@@ -103,7 +102,7 @@ class WorkerRuntime:
             now = time.monotonic()
             for name, every, job in (
                     ("reconcile", self.es.reconcile_seconds, self.reconcile),
-                    ("reap", REAP_SECONDS, self.reap),
+                    ("reap", self.es.reap_seconds, self.reap),
                     ("expire", EXPIRE_SECONDS, lambda: expire_files(self.sessions, self.tuning.files_dir))):
                 if now - last[name] >= every:
                     last[name] = now
