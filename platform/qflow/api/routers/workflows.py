@@ -2,15 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from qflow.api.deps import CurrentUser, SessionDep, SessionsDep, not_found
-from qflow.db.models import Workflow, WorkflowExecution, WorkflowVersion, WorkflowVersionNode
+from qflow.db.models import Workflow, WorkflowTag, WorkflowVersion, WorkflowVersionNode, workflow_tag_links
 from qflow.engine.prepare import WorkflowInvalid, prepare_workflow
 from qflow.engine.queue.snapshot import workflow_document
 from qflow.engine.spec import WorkflowFileError, WorkflowSpec, parse_workflow
@@ -25,12 +25,26 @@ class WorkflowOut(BaseModel):
     description: str
     latest_version: int
     definition: dict[str, Any]
+    tags: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
 
 
+class VersionOut(BaseModel):
+    id: uuid.UUID
+    version: int
+    definition: dict[str, Any]
+    created_at: datetime
+
+
 class ExecutionIn(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
+    # Which saved version to run (default: the latest).
+    version: int | None = Field(default=None, ge=1)
+
+
+class TagsIn(BaseModel):
+    tags: list[str] = Field(max_length=50)
 
 
 def invalid(e: WorkflowInvalid) -> HTTPException:
@@ -45,56 +59,144 @@ def _spec(payload: dict) -> WorkflowSpec:
         raise HTTPException(422, {"message": str(e), "problems": []}) from None
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkflowOut)
-def create_workflow(payload: dict[str, Any], session: SessionDep, user: CurrentUser) -> WorkflowOut:
-    """Validates the whole workflow first: 422 lists every problem (incompatible connections with both
-    types), and nothing is stored unless it is valid."""
+def _validated(payload: dict, session, user):
     spec = _spec(payload)
     try:
         resolved, _ = prepare_workflow(spec, spec.params, None, session, user.id, matrix=load_matrix(session))
     except WorkflowInvalid as e:
         raise invalid(e) from None
     session.rollback()  # end the read transaction of validation before the write one
+    return spec, resolved
+
+
+def _add_version(session, wf: Workflow, number: int, spec: WorkflowSpec, resolved: dict) -> WorkflowVersion:
+    version = WorkflowVersion(workflow_id=wf.id, version=number, definition=spec.to_json())
+    session.add(version)
+    session.flush()
+    for key, r in resolved.items():
+        session.add(WorkflowVersionNode(workflow_version_id=version.id, node_key=key,
+                                        node_version_id=r.node_version_id))
+    return version
+
+
+def _tags(session, workflow_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    out: dict[uuid.UUID, list[str]] = {i: [] for i in workflow_ids}
+    if workflow_ids:
+        rows = session.execute(select(workflow_tag_links.c.workflow_id, WorkflowTag.name)
+                               .join(WorkflowTag, WorkflowTag.id == workflow_tag_links.c.tag_id)
+                               .where(workflow_tag_links.c.workflow_id.in_(workflow_ids)).order_by(WorkflowTag.name))
+        for wid, name in rows:
+            out[wid].append(name)
+    return out
+
+
+def _out(w: Workflow, v: WorkflowVersion, tags: list[str]) -> WorkflowOut:
+    return WorkflowOut(id=w.id, name=w.name, description=w.description, latest_version=w.latest_version,
+                       definition=v.definition, tags=tags, created_at=w.created_at, updated_at=w.updated_at)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkflowOut)
+def create_workflow(payload: dict[str, Any], session: SessionDep, user: CurrentUser) -> WorkflowOut:
+    """Validates the whole workflow first: 422 lists every problem (incompatible connections with both
+    types), and nothing is stored unless it is valid."""
+    spec, resolved = _validated(payload, session, user)
     with session.begin():
         wf = Workflow(owner_id=user.id, name=spec.name, description=spec.description or "", latest_version=1)
         session.add(wf)
         session.flush()
-        version = WorkflowVersion(workflow_id=wf.id, version=1, definition=spec.to_json())
-        session.add(version)
-        session.flush()
-        for key, r in resolved.items():
-            session.add(WorkflowVersionNode(workflow_version_id=version.id, node_key=key,
-                                            node_version_id=r.node_version_id))
-    return WorkflowOut(id=wf.id, name=wf.name, description=wf.description, latest_version=1,
-                       definition=version.definition, created_at=wf.created_at, updated_at=wf.updated_at)
+        version = _add_version(session, wf, 1, spec, resolved)
+    return _out(wf, version, [])
 
 
-def _owned(session, user, workflow_id: uuid.UUID) -> tuple[Workflow, WorkflowVersion]:
+def _owned(session, user, workflow_id: uuid.UUID, version: int | None = None) -> tuple[Workflow, WorkflowVersion]:
+    """The user's workflow and one of its versions (the latest by default); 404 otherwise."""
+    number = WorkflowVersion.version == (version if version is not None else Workflow.latest_version)
     row = session.execute(
-        select(Workflow, WorkflowVersion).join(WorkflowVersion, (WorkflowVersion.workflow_id == Workflow.id)
-                                               & (WorkflowVersion.version == Workflow.latest_version))
+        select(Workflow, WorkflowVersion).join(WorkflowVersion, (WorkflowVersion.workflow_id == Workflow.id) & number)
         .where(Workflow.id == workflow_id, Workflow.owner_id == user.id, Workflow.deleted_at.is_(None))
     ).one_or_none()
     if row is None:
-        raise not_found("workflow")
+        raise not_found("workflow version" if version is not None else "workflow")
     return row
 
 
 @router.get("", response_model=list[WorkflowOut])
-def list_workflows(session: SessionDep, user: CurrentUser) -> list[WorkflowOut]:
-    rows = session.execute(
-        select(Workflow, WorkflowVersion).join(WorkflowVersion, (WorkflowVersion.workflow_id == Workflow.id)
-                                               & (WorkflowVersion.version == Workflow.latest_version))
-        .where(Workflow.owner_id == user.id, Workflow.deleted_at.is_(None)).order_by(Workflow.created_at))
-    return [WorkflowOut(id=w.id, name=w.name, description=w.description, latest_version=w.latest_version,
-                        definition=v.definition, created_at=w.created_at, updated_at=w.updated_at) for w, v in rows]
+def list_workflows(session: SessionDep, user: CurrentUser,
+                   tag: Annotated[str | None, Query(description="only workflows with this tag")] = None
+                   ) -> list[WorkflowOut]:
+    q = (select(Workflow, WorkflowVersion).join(WorkflowVersion, (WorkflowVersion.workflow_id == Workflow.id)
+                                                & (WorkflowVersion.version == Workflow.latest_version))
+         .where(Workflow.owner_id == user.id, Workflow.deleted_at.is_(None)).order_by(Workflow.created_at))
+    if tag is not None:
+        q = q.where(Workflow.id.in_(select(workflow_tag_links.c.workflow_id)
+                                    .join(WorkflowTag, WorkflowTag.id == workflow_tag_links.c.tag_id)
+                                    .where(WorkflowTag.name == tag.strip().lower())))
+    rows = session.execute(q).all()
+    tags = _tags(session, [w.id for w, _ in rows])
+    return [_out(w, v, tags[w.id]) for w, v in rows]
 
 
 @router.get("/{workflow_id}", response_model=WorkflowOut)
 def get_workflow(workflow_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> WorkflowOut:
     w, v = _owned(session, user, workflow_id)
-    return WorkflowOut(id=w.id, name=w.name, description=w.description, latest_version=w.latest_version,
-                       definition=v.definition, created_at=w.created_at, updated_at=w.updated_at)
+    return _out(w, v, _tags(session, [w.id])[w.id])
+
+
+@router.put("/{workflow_id}", response_model=WorkflowOut)
+def update_workflow(workflow_id: uuid.UUID, payload: dict[str, Any], session: SessionDep,
+                    user: CurrentUser) -> WorkflowOut:
+    """A changed definition, validated like a new one, becomes version N + 1 (versions are immutable);
+    the same definition again changes nothing."""
+    _owned(session, user, workflow_id)
+    spec, resolved = _validated(payload, session, user)
+    with session.begin():
+        wf = session.scalars(select(Workflow).where(Workflow.id == workflow_id).with_for_update()).one()
+        latest = session.scalars(select(WorkflowVersion).where(WorkflowVersion.workflow_id == wf.id,
+                                                               WorkflowVersion.version == wf.latest_version)).one()
+        if latest.definition == spec.to_json():
+            version = latest
+        else:
+            version = _add_version(session, wf, wf.latest_version + 1, spec, resolved)
+            wf.latest_version = version.version
+            wf.name, wf.description = spec.name, spec.description or ""
+            session.flush()
+    return _out(wf, version, _tags(session, [wf.id])[wf.id])
+
+
+@router.get("/{workflow_id}/versions", response_model=list[VersionOut])
+def list_versions(workflow_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> list[VersionOut]:
+    w, _ = _owned(session, user, workflow_id)
+    rows = session.scalars(select(WorkflowVersion).where(WorkflowVersion.workflow_id == w.id)
+                           .order_by(WorkflowVersion.version))
+    return [VersionOut(id=v.id, version=v.version, definition=v.definition, created_at=v.created_at) for v in rows]
+
+
+@router.get("/{workflow_id}/versions/{version}", response_model=VersionOut)
+def get_version(workflow_id: uuid.UUID, version: int, session: SessionDep, user: CurrentUser) -> VersionOut:
+    _, v = _owned(session, user, workflow_id, version)
+    return VersionOut(id=v.id, version=v.version, definition=v.definition, created_at=v.created_at)
+
+
+@router.put("/{workflow_id}/tags", response_model=WorkflowOut)
+def set_workflow_tags(workflow_id: uuid.UUID, body: TagsIn, session: SessionDep, user: CurrentUser) -> WorkflowOut:
+    """Replace the workflow's tags (lower-cased, trimmed; created on first use)."""
+    w, v = _owned(session, user, workflow_id)
+    session.rollback()
+    wanted = sorted({t.strip().lower() for t in body.tags if t.strip()})
+    if any(len(t) > 64 for t in wanted):
+        raise HTTPException(422, "a tag is at most 64 characters")
+    with session.begin():
+        existing = {t.name: t for t in session.scalars(select(WorkflowTag).where(WorkflowTag.name.in_(wanted)))}
+        for name in wanted:
+            if name not in existing:
+                existing[name] = WorkflowTag(name=name)
+                session.add(existing[name])
+        session.flush()
+        session.execute(workflow_tag_links.delete().where(workflow_tag_links.c.workflow_id == w.id))
+        if wanted:
+            session.execute(workflow_tag_links.insert(),
+                            [{"workflow_id": w.id, "tag_id": existing[n].id} for n in wanted])
+    return _out(w, v, wanted)
 
 
 @router.post("/{workflow_id}/executions", status_code=status.HTTP_202_ACCEPTED)
@@ -104,7 +206,7 @@ def start_execution(workflow_id: uuid.UUID, body: ExecutionIn, request: Request,
     else in this process, in the background. 202 with the execution's id either way."""
     from qflow.engine.queue import submit
 
-    _, version = _owned(session, user, workflow_id)
+    _, version = _owned(session, user, workflow_id, body.version)
     spec = parse_workflow(workflow_document(version.definition))
     params = {**spec.params, **body.params}
     try:
