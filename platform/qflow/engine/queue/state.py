@@ -308,10 +308,14 @@ def upsert_container(s: Connection, execution_id: uuid.UUID, rec: ContainerRecor
 
 
 def containers_closed(sessions: sessionmaker[Session], execution_id: uuid.UUID, records: list[ContainerRecord]) -> None:
+    """The final records of an execution's containers (closed: removed, or failed to be)."""
     if records:
+        url = str(_engine(sessions).url)
         with _begin(sessions) as s:
             for rec in records:
                 upsert_container(s, execution_id, rec)
+        for rec in records:
+            _CONTAINER_ROWS.pop((url, rec.docker_id), None)
 
 
 def _queue_ready(s: Connection, execution_id: uuid.UUID, snap: Snapshot, candidates: list[str], now: datetime,
