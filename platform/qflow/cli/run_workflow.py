@@ -121,6 +121,11 @@ def _run_on_queue(sessions, spec, resolved, plan, params, settings) -> tuple[int
     print(f"queued {spec.name!r}: {len(plan.order)} nodes, execution {execution_id} on queue {es.queue_name!r}",
           file=sys.stderr)
     submit.start(sessions, execution_id, dispatcher)
+    from rq import Worker
+
+    if not Worker.count(queue=dispatcher.queue):
+        print(f"no worker listens on queue {es.queue_name!r} yet: the execution waits for one "
+              f"(start `qflow worker` with the same QFLOW_REDIS_URL and QFLOW_DATABASE_URL)", file=sys.stderr)
     show = _progress_printer(len(plan.order))
     snapshots, tuning = SnapshotCache(size=1), Tuning.from_settings(settings, es)
 

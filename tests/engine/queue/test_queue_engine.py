@@ -350,3 +350,38 @@ def test_burst_workers_drain_the_queue_and_exit(rig, no_leftover_containers):
         assert w.wait(timeout=90) == 0, rig.logs()
     assert rig.rows("SELECT status FROM workflow_executions") == [{"status": "completed"}]
     assert len({n["worker_id"] for n in rig.nodes(eid).values()}) >= 1
+
+
+def test_a_node_over_its_timeout_is_killed_retried_and_fails(rig, no_leftover_containers):
+    slow = rig.node("slow.py", SLEEP_NODE)
+    doc = {"name": "timeout", "settings": {"max_retries": 1},
+           "nodes": [{"id": "slow", "node": slow, "inputs": {"x": 1, "seconds": 30}, "timeout_seconds": 1}]}
+    rig.start_worker()
+    rig.wait_workers_ready(1)
+    t0 = time.monotonic()
+    eid = rig.submit(doc)
+    assert rig.wait(eid, timeout=60) == "failed", rig.logs()
+    assert time.monotonic() - t0 < 20
+    node = rig.nodes(eid)["slow"]
+    assert (node["status"], node["attempt"], node["error"]["type"]) == ("timed_out", 2, "TimeLimitExceeded")
+    kinds = [e["event_type"] for e in rig.events(eid)]
+    assert kinds == ["started", "node_started", "node_retried", "node_started", "node_failed", "failed"]
+
+
+def test_jobs_on_redis_are_json_not_pickle(rig):
+    """What a job carries: the function's dotted name and (execution id, node key, attempt), as JSON."""
+    import zlib
+
+    import redis
+
+    slow = rig.node("slow.py", SLEEP_NODE)
+    eid = rig.submit({"name": "json", "nodes": [{"id": "n", "node": slow, "inputs": {"x": 1}}]})  # no worker
+    job_key = f"rq:job:qf-{eid.hex}-n-1"
+    raw = redis.Redis.from_url(rig.redis_url).hgetall(job_key)
+    data = raw[b"data"]
+    try:
+        data = zlib.decompress(data)
+    except zlib.error:
+        pass
+    assert json.loads(data) == ["qflow.engine.queue.jobs.run_node", None, [str(eid), "n", 1], {}]
+    assert raw.get(b"result") is None and b"\x80\x04" not in data  # no pickle protocol header anywhere
