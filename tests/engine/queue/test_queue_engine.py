@@ -110,6 +110,7 @@ def test_a_failing_node_is_retried_with_exponential_backoff(rig, no_leftover_con
             assert (s["created_at"] - r["created_at"]).total_seconds() >= r["payload"]["delay_seconds"] - 0.05
     skipped = [e for e in events if e["event_type"] == "node_skipped"]
     assert [(e["payload"]["node"], e["payload"]["because"]) for e in skipped] == [("after", "never")]
+    assert rig.rows("SELECT id FROM node_data_flow") == []  # no edge carried a value: 'after' never ran
     errors = rig.rows("SELECT error_type, message FROM error_logs ORDER BY created_at")
     assert [e["error_type"] for e in errors] == ["NodeError"] * 5
     assert sum("too early" in e["message"] for e in errors) == 2
@@ -140,6 +141,10 @@ def test_cancel_kills_the_running_node_and_cancels_the_rest(rig, docker_client, 
     assert nodes["after"]["status"] == "cancelled" and nodes["long"]["error"] is None
     kinds = [e["event_type"] for e in rig.events(eid)]
     assert "cancelled" in kinds and "completed" not in kinds and "failed" not in kinds
+    # One worker: 'long' ran, 'other' waited behind it on the queue; the killed node's end is recorded.
+    assert kinds == ["started", "node_started", "cancelled", "node_failed"]
+    assert rig.events(eid)[-1]["payload"]["status"] == "cancelled"
+    assert rig.rows("SELECT id FROM node_data_flow") == []
     # The killed node's container is gone, and the execution's containers are all removed.
     def removed() -> bool:
         rows = rig.rows("SELECT docker_id, status, exit_code FROM containers")
@@ -182,6 +187,8 @@ def test_pause_stops_scheduling_and_resume_continues_from_the_checkpoint(rig, no
     b_started = next(e["created_at"] for e in events if e["event_type"] == "node_started" and e["payload"]["node"] == "b")
     assert b_started > resumed_at
     assert next(e for e in events if e["event_type"] == "resumed")["payload"]["checkpoint_id"] == str(checkpoint)
+    flows = rig.rows("SELECT target_input, transport, size_bytes FROM node_data_flow")
+    assert flows == [{"target_input": "x", "transport": "json", "size_bytes": 1}] * 2  # a -> b, b -> c, once each
 
 
 def test_a_worker_killed_mid_node_loses_nothing_and_the_node_completes_once(rig, docker_client):
