@@ -147,6 +147,12 @@ def _run_on_queue(sessions, spec, resolved, plan, params, settings) -> tuple[int
         elif kind in ("paused", "resumed", "cancelled"):
             print(f"execution {kind}", file=sys.stderr)
 
-    submit.wait(sessions, execution_id, dispatcher, on_event=on_event, reconcile_seconds=es.reconcile_seconds,
-                reconcile=lambda: reconcile(sessions, dispatcher, snapshots, tuning, es, execution_id=execution_id))
+    try:
+        submit.wait(sessions, execution_id, dispatcher, on_event=on_event, reconcile_seconds=es.reconcile_seconds,
+                    reconcile=lambda: reconcile(sessions, dispatcher, snapshots, tuning, es,
+                                                execution_id=execution_id))
+    except KeyboardInterrupt:
+        print(f"\nstopped waiting: execution {execution_id} goes on on the workers "
+              f"(GET /api/v1/executions/{execution_id}, or cancel it there)", file=sys.stderr)
+        return 130, None
     return 0, submit.outcome(sessions, execution_id, settings.files_dir).to_json()
