@@ -40,6 +40,21 @@ _RUNTIME: "WorkerRuntime | None" = None
 class QflowWorker(SimpleWorker):
     # RQ waits up to 60 s between attempts to reach a lost Redis; a restart should cost seconds.
     max_connection_wait_time = 2.0
+    # RQ refreshes the worker's own key (three round trips) several times per job; its TTL is a
+    # minute, so once a second is plenty. Pipelined heartbeats (part of RQ's own pipelines) pass.
+    heartbeat_every = 1.0
+    _beat_at = 0.0
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        if pipeline is not None:
+            return super().heartbeat(timeout, pipeline=pipeline)
+        if timeout is None and time.monotonic() - self._beat_at < self.heartbeat_every:
+            return None
+        with self.connection.pipeline(transaction=False) as p:
+            super().heartbeat(timeout, pipeline=p)
+            p.execute()
+        self._beat_at = time.monotonic()
+        return None
 
     def request_stop(self, signum, frame):
         _STOP.set()
