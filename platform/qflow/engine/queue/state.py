@@ -320,7 +320,7 @@ def containers_closed(sessions: sessionmaker[Session], execution_id: uuid.UUID, 
 
 def _queue_ready(s: Connection, execution_id: uuid.UUID, snap: Snapshot, candidates: list[str], now: datetime,
                  done: str | None = None) -> list[Job]:
-    """Queue every candidate that is pending and whose parents all completed (execution locked).
+    """Queue every candidate that is pending and whose parents all completed.
     `done` is a parent known to have just completed. Candidates waiting on the same other parents
     are queued by one UPDATE."""
     groups: dict[tuple[str, ...], list[str]] = {}
