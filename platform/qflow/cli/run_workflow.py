@@ -44,6 +44,13 @@ def reap_abandoned(sessions) -> None:
         print(f"removed {len(removed)} abandoned container(s)", file=sys.stderr)
 
 
+def expire_old_files(sessions, files_dir) -> None:
+    """Temporary files (big node outputs) past their expiry go too (workers do this in server mode)."""
+    from qflow.engine.queue.files import expire_files
+
+    expire_files(sessions, Path(files_dir))
+
+
 def run_workflow_file(path: Path, param_pairs: list[str], *, queue: bool, as_json: bool) -> int:
     from qflow.cli.render import print_execution
     from qflow.config import get_settings
@@ -88,6 +95,7 @@ def run_workflow_file(path: Path, param_pairs: list[str], *, queue: bool, as_jso
         from qflow.engine.inprocess import execute
 
         reap_abandoned(sessions)
+        expire_old_files(sessions, settings.files_dir)
         print(f"running {spec.name!r}: {len(plan.order)} nodes", file=sys.stderr)
         result = execute(sessions, spec, resolved, plan, params,
                          progress=_progress_printer(len(plan.order))).to_json()
