@@ -14,15 +14,16 @@ from sqlalchemy import create_engine, text
 
 from qflow.sandbox.outcome import RunResult, failure
 
-pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def db(make_pg_database):
+@pytest.fixture(params=["postgres", "sqlite"])
+def db(request, tmp_path):
+    """PostgreSQL (server mode) and SQLite (the embedded executor's default): one state machine."""
     from qflow.db.migrate import ensure_migrated
     from qflow.db.session import dispose_engine, get_engine, session_factory
 
-    url = make_pg_database()
+    if request.param == "postgres":
+        url = request.getfixturevalue("make_pg_database")()
+    else:
+        url = f"sqlite:///{tmp_path / 'state.db'}"
     ensure_migrated(url)
     get_engine(url)
     yield url, session_factory(url)
@@ -30,10 +31,21 @@ def db(make_pg_database):
 
 
 def rows(url: str, sql: str, **params) -> list[dict]:
+    """Rows as plain values on both databases (SQLite hands back JSON as text and UUIDs as hex)."""
+    import json
+    import re
+
+    def plain(v):
+        if isinstance(v, str) and v[:1] in "{[":
+            return json.loads(v)
+        if isinstance(v, str) and re.fullmatch(r"[0-9a-f]{32}", v):
+            return uuid.UUID(v)
+        return v
+
     engine = create_engine(url)
     try:
         with engine.connect() as c:
-            return [dict(r._mapping) for r in c.execute(text(sql), params)]
+            return [{k: plain(v) for k, v in r._mapping.items()} for r in c.execute(text(sql), params)]
     finally:
         engine.dispose()
 
