@@ -16,7 +16,10 @@ Ways, timed from "run this execution" to "the execution's result is in the datab
   `qflow worker` processes (started by this script, on a fresh PostgreSQL database and a private RQ
   queue) run the nodes in their containers, and the waiter wakes on the workers' Redis notification.
 
-Every node runs in a hardened container (that cost is included). Workflow parsing and validation
+Every node runs in a hardened container (that cost is included; each worker keeps one started container
+ready for the next execution and starts a new one when an execution takes it — the script waits for
+those starts to finish before each timed run, so they fall inside no timed run, the baseline's
+included). Workflow parsing and validation
 (libcst on every node, once per workflow) happens before timing and is reported on its own. Each way
 runs once untimed first (the "cold" run: images, imports, the workers' first containers), then
 `--runs` timed runs, interleaved; medians are reported with their ratios to the baseline median. For
@@ -178,6 +181,13 @@ class QueueRig:
                                        stdout=log, stderr=subprocess.STDOUT) for log in self.logs]
         self._wait_ready(workers)
 
+    def quiesce(self) -> None:
+        """Before any timed run: until the workers have started their next pre-started containers
+        (which they do right after an execution took theirs), so that no timed run — the baseline's
+        included — shares the machine with container starts from a previous one."""
+        self._wait_ready(len(self.procs))
+        time.sleep(0.3)
+
     def _wait_ready(self, workers: int) -> None:
         """Until every worker is registered with RQ and has its pre-started container."""
         import docker
@@ -323,10 +333,13 @@ def main() -> int:
             times: dict[str, list[float]] = {"baseline": [], "inprocess": [], "queue": []}
             last_queue = None
             for _ in range(args.runs):
+                rig.quiesce()
                 took, value = baseline(name)
                 times["baseline"].append(took)
+                rig.quiesce()
                 took, value, _ = inprocess(local_sessions, local, prepared[name])
                 times["inprocess"].append(took)
+                rig.quiesce()
                 took, value, last_queue = rig.run(prepared[name])
                 times["queue"].append(took)
                 assert value == want
