@@ -173,3 +173,19 @@ def test_sqlite_migration_engine_makes_ddl_transactional(tmp_path):
         assert inspect(engine).get_table_names() == []
     finally:
         engine.dispose()
+
+
+def test_session_factory_creates_its_engine_on_first_use(tmp_path):
+    """No engine yet for the URL: session_factory must create one (it once deadlocked on its own lock)."""
+    import threading
+
+    from qflow.db.session import session_factory
+
+    url = f"sqlite:///{tmp_path / 'first.db'}"
+    done = []
+    t = threading.Thread(target=lambda: done.append(session_factory(url)), daemon=True)
+    t.start()
+    t.join(timeout=10)
+    assert done, "session_factory did not return"
+    with done[0]() as s:
+        assert s.execute(__import__("sqlalchemy").text("SELECT 1")).scalar() == 1

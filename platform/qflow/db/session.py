@@ -121,10 +121,11 @@ def session_factory(url: str | URL | None = None) -> sessionmaker[Session]:
     key = url_key(resolved)
     factory = _factories.get(key)
     if factory is None:
+        engine = get_engine(resolved)  # outside the lock: get_engine takes it too (it is not reentrant)
         with _lock:
             factory = _factories.get(key)
             if factory is None:
-                factory = _factories[key] = sessionmaker(bind=get_engine(resolved), expire_on_commit=False)
+                factory = _factories[key] = sessionmaker(bind=engine, expire_on_commit=False)
     return factory
 
 
