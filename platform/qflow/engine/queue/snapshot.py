@@ -50,6 +50,13 @@ class Snapshot:
         self._nodes: dict[str, dict] = data["nodes"]
         self._codes: dict[str, str] = data["codes"]
 
+    @cached_property
+    def matrix(self):
+        from type_system.matrix import matrix_from_rows
+
+        rows = self.data.get("matrix")
+        return None if rows is None else matrix_from_rows(rows)
+
     # -- structure
 
     @cached_property
@@ -140,9 +147,14 @@ def build(spec, resolved: dict, plan, settings) -> dict:
             "constants": codec.encode(plan.constants.get(key, {})),
             "upstream": upstream,
         }
+    from type_system.matrix import BASE_MATRIX, matrix_rows
+
+    # The matrix the verdicts came from, when an operator changed it: conversions along the edges at run
+    # time must use the same rows (None: the base matrix).
+    matrix = None if plan.matrix is None or plan.matrix == BASE_MATRIX else matrix_rows(plan.matrix)
     return {"format": FORMAT, "name": spec.name, "order": list(plan.order),
             "max_retries": spec.settings.max_retries, "isolation": spec.settings.isolation,
-            "codes": codes, "nodes": nodes}
+            "codes": codes, "nodes": nodes, "matrix": matrix}
 
 
 def definition_with(spec, snapshot: dict) -> dict:

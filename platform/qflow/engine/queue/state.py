@@ -512,7 +512,7 @@ def _gather(s: Connection, snap: Snapshot, execution_id: uuid.UUID, key: str,
             tgt_t = input_types(snap.signature(key))[e.input]
             regs = custom_registry(snap.signature(e.source)).merged(custom_registry(snap.signature(key)))
             try:
-                value = convert(value, src_t, tgt_t, regs, path=e.input)
+                value = convert(value, src_t, tgt_t, regs, path=e.input, matrix=snap.matrix)
             except ValueValidationError as err:
                 raise ValueValidationError(e.label, f"conversion failed: {err}") from None
         values[e.input] = value
