@@ -8,7 +8,7 @@ from qflow.config import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from qflow.api.routers import auth, executions, health, nodes, types, workflows
+    from qflow.api.routers import auth, executions, files, health, nodes, types, workflows
     from qflow.db.migrate import ensure_migrated
     from qflow.db.session import session_factory
     from qflow.services.library import seed_library
@@ -19,6 +19,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = session_factory(settings.database_url)
     seed_library(app.state.sessions)
-    for module in (auth, nodes, types, workflows, executions, health):
+    for module in (auth, nodes, types, workflows, executions, files, health):
         app.include_router(module.router, prefix="/api/v1")
     return app

@@ -1,0 +1,38 @@
+"""`GET /files/{id}`: an output too big to keep inline is stored as a file and downloaded by its owner
+only; every download is logged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.api.conftest import register_and_login
+
+pytestmark = [pytest.mark.postgres, pytest.mark.docker]
+
+BIG = "def main(n: int) -> str:\n    return 'x' * n\n"
+
+
+def test_big_output_is_a_file_its_owner_can_download(client, api_db, runner_image, no_leftover_containers):
+    h = register_and_login(client)
+    node = client.post("/api/v1/nodes", json={"name": "big", "code": BIG}, headers=h).json()
+    wf = client.post("/api/v1/workflows", headers=h, json={
+        "name": "big", "nodes": [{"id": "b", "node": f"{node['id']}@1", "inputs": {"n": 400_000}}]}).json()
+    ex_id = client.post(f"/api/v1/workflows/{wf['id']}/executions", json={}, headers=h).json()["execution_id"]
+    ex = client.get(f"/api/v1/executions/{ex_id}", headers=h).json()
+    assert ex["status"] == "completed", ex
+    ref = ex["nodes"]["b"]["outputs"]["result"]["file"]
+    r = client.get(f"/api/v1/files/{ref['id']}", headers=h)
+    assert r.status_code == 200, r.text
+    assert hashlib.sha256(r.content).hexdigest() == ref["sha256"] == r.headers["x-content-sha256"]
+    assert json.loads(r.content) == "x" * 400_000
+    other = register_and_login(client, "mallory@example.com")
+    assert client.get(f"/api/v1/files/{ref['id']}", headers=other).status_code == 404
+    engine = create_engine(api_db)
+    with engine.connect() as c:
+        logs = c.execute(text("SELECT action FROM file_access_logs")).scalars().all()
+    engine.dispose()
+    assert logs == ["download"]
