@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Make sure a Redis server answers on 127.0.0.1:6379 (Debian's redis-server, no persistence to disk
-# beyond its defaults). Prints the URL.
+# Make sure a Redis server answers — and accepts writes — on 127.0.0.1:6379 (Debian's redis-server).
+# Its data lives outside any clone (a clone may be deleted while the server runs on). Prints the URL.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 apt_install redis-server redis-server
-if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  say "starting redis-server"
-  redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --dir "$STATE" \
-    --logfile "$STATE/redis.log" --appendonly yes >/dev/null
-  for _ in $(seq 1 40); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.25; done
+if [ "$(id -u)" = 0 ]; then DATA=/var/lib/qflow/redis; else DATA="$HOME/.local/share/qflow/redis"; fi
+mkdir -p "$DATA"
+cli() { redis-cli -h 127.0.0.1 -p 6379 "$@"; }
+writable() { [ "$(cli set qflow:setup-probe 1 2>&1)" = "OK" ]; }  # redis-cli exits 0 on error replies
+if cli ping >/dev/null 2>&1 && ! writable; then
+  # A server that answers but cannot persist (e.g. its directory was deleted) refuses every write.
+  say "restarting redis-server (it refuses writes: $(cli set qflow:setup-probe 1 2>&1 | head -c 120))"
+  cli shutdown nosave >/dev/null 2>&1 || true
+  sleep 0.5
 fi
-redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null
+if ! cli ping >/dev/null 2>&1; then
+  say "starting redis-server"
+  redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --dir "$DATA" \
+    --logfile "$DATA/redis.log" --appendonly yes >/dev/null
+  for _ in $(seq 1 40); do cli ping >/dev/null 2>&1 && break; sleep 0.25; done
+fi
+writable || { echo "redis-server does not accept writes; see $DATA/redis.log" >&2; exit 1; }
 echo "redis://127.0.0.1:6379/0"

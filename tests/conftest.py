@@ -142,7 +142,7 @@ def redis_url() -> str:
 
     url = os.environ.get("QFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+        redis.Redis.from_url(url, socket_connect_timeout=3).set("qflow:test-probe", 1)  # reachable and writable
     except Exception as exc:  # noqa: BLE001
         missing_service(f"Redis not reachable at {url} (run scripts/start_redis.sh): {exc}")
     return url

@@ -155,3 +155,21 @@ def test_health_checks_every_component_for_real(api_db, tmp_path, docker_client,
         rows = conn.execute(text("SELECT component, status FROM system_health ORDER BY checked_at")).all()
     engine.dispose()
     assert ("redis", "ok") in rows and ("redis", "down") in rows and len(rows) == 6
+
+
+def test_main_function_or_python_version_change_makes_a_new_version(client):
+    h = register_and_login(client)
+    two_mains = DOUBLE + "\ndef other(x: int) -> str:\n    return str(x)\n"
+    v1 = client.post("/api/v1/nodes", json={"name": "n", "code": two_mains}, headers=h).json()
+    v2 = client.post("/api/v1/nodes", json={"name": "n", "code": two_mains, "main_function": "other"}, headers=h)
+    assert v2.status_code == 201 and v2.json()["latest_version"] == 2
+    assert v2.json()["version"]["signature"]["outputs"] == [{"name": "result", "type": "str"}]
+    v3 = client.post("/api/v1/nodes", json={"name": "n", "code": two_mains, "main_function": "other",
+                                            "python_version": "3.9"}, headers=h)
+    assert v3.status_code == 201 and v3.json()["latest_version"] == 3
+    assert v3.json()["version"]["python_version"] == "3.9"
+    versions = client.get(f"/api/v1/nodes/{v1['id']}/versions", headers=h).json()
+    assert [(v["version"], v["main_function"], v["python_version"]) for v in versions] == [
+        (1, "main", "3.11"), (2, "other", "3.11"), (3, "other", "3.9")]
+    bad = client.post("/api/v1/nodes", json={"name": "n", "code": DOUBLE, "python_version": "2.7"}, headers=h)
+    assert bad.status_code == 422 and client.get(f"/api/v1/nodes/{v1['id']}", headers=h).json()["latest_version"] == 3

@@ -57,3 +57,19 @@ def test_reaps_dead_owners_and_ended_executions_only(docker_client, runner_image
                 c.remove(force=True)
             except Exception:  # noqa: BLE001 — already reaped
                 pass
+
+
+def test_reaps_containers_that_exited_long_ago(docker_client, runner_image):
+    """An exited container whose owner is alive (or on another host) is removed once past the grace."""
+    c = docker_client.containers.create(runner_image, command=["true"], network_mode="none",
+                                        labels={OWNER_LABEL: "qflow", WORKER_LABEL: "another-host:1:1"})
+    try:
+        c.start()
+        c.wait(timeout=30)
+        assert c.id not in reap(docker_client, exited_grace_seconds=3600)
+        assert c.id in reap(docker_client, exited_grace_seconds=0)
+    finally:
+        try:
+            c.remove(force=True)
+        except Exception:  # noqa: BLE001 — already reaped
+            pass

@@ -50,16 +50,30 @@ def _ended_executions(sessions, ids: set[str]) -> set[str]:
     return {parsed[r.id] for r in rows if r.status in ENDED}
 
 
-def reap(client: docker.DockerClient, sessions=None, stale_created_seconds: float = 300) -> list[str]:
-    """Remove abandoned Qflow containers; the ids removed."""
+def _when(stamp: str) -> datetime:
+    """Docker's RFC 3339 times carry nanoseconds; datetime takes microseconds."""
+    stamp = stamp.rstrip("Z")
+    head, _, frac = stamp.partition(".")
+    return datetime.fromisoformat(f"{head}.{(frac or '0')[:6]:0<6}+00:00")
+
+
+def reap(client: docker.DockerClient, sessions=None, stale_created_seconds: float = 300,
+         exited_grace_seconds: float = 120) -> list[str]:
+    """Remove abandoned Qflow containers; the ids removed. Abandoned: its owner process on this host is
+    gone, its execution has ended, it never got past `created`, or it exited over `exited_grace_seconds`
+    ago (its owner reads an exited container's state at once, then removes it — one still there was
+    forgotten; this also covers owners on other hosts)."""
     containers = client.containers.list(all=True, filters={"label": OWNER_LABEL})
     ended = _ended_executions(sessions, {c.labels.get(EXECUTION_LABEL, "") for c in containers})
     now = datetime.now(timezone.utc)
     removed = []
     for c in containers:
         worker = c.labels.get(WORKER_LABEL)
-        created = datetime.fromisoformat(c.attrs["Created"][:26].rstrip("Z") + "+00:00")
-        if (worker and owner_alive(worker) is False) or c.labels.get(EXECUTION_LABEL) in ended or (
+        created = _when(c.attrs["Created"])
+        state = c.attrs.get("State") or {}
+        exited_long_ago = c.status in ("exited", "dead") and state.get("FinishedAt", "").startswith("2") and (
+            now - _when(state["FinishedAt"])).total_seconds() > exited_grace_seconds
+        if (worker and owner_alive(worker) is False) or c.labels.get(EXECUTION_LABEL) in ended or exited_long_ago or (
                 c.status == "created" and (now - created).total_seconds() > stale_created_seconds):
             try:
                 c.remove(force=True)
