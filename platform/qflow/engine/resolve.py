@@ -6,12 +6,23 @@ A reference is a node_library node by name (`range_list`), a path to a .py file 
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from qflow.paths import NODE_LIBRARY_DIR
+
+
+@functools.lru_cache(maxsize=512)
+def _inspect(code: str, main: str, python_version: str) -> dict:
+    """A workflow often uses one file many times (fan-outs): parse each distinct code once."""
+    from qflow.authoring import inspect_node
+
+    return inspect_node(code, main=main, python_version=python_version)
+
 
 STORED_REF = re.compile(r"^(?P<id>[0-9a-fA-F-]{36})@(?P<version>\d+)$")
 LIBRARY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -35,8 +46,6 @@ def resolve_node(key: str, ref: str, main: str | None, python_version: str, base
                  session=None, viewer_id: uuid.UUID | None = None) -> ResolvedNode:
     """Raises ResolveError (unknown reference) or NodeParseError (the code's signature is bad).
     With `viewer_id`, a stored node must be that user's own or public."""
-    from qflow.authoring import inspect_node
-
     m = STORED_REF.match(ref)
     if m:
         return _stored(key, ref, uuid.UUID(m.group("id")), int(m.group("version")), session, viewer_id)
@@ -57,7 +66,7 @@ def resolve_node(key: str, ref: str, main: str | None, python_version: str, base
     else:
         raise ResolveError(f"{ref!r} is neither a library node name, a .py path nor <node-uuid>@<version>")
     code = path.read_text(encoding="utf-8")
-    signature = inspect_node(code, main=main or "main", python_version=python_version)
+    signature = copy.deepcopy(_inspect(code, main or "main", python_version))
     return ResolvedNode(key=key, ref=ref, code=code, signature=signature, python_version=python_version)
 
 
