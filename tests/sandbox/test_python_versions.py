@@ -11,7 +11,6 @@ import uuid
 
 import pytest
 
-from tests.support import SHARED, run_cli
 
 VERSIONS = ["3.9", "3.11", "3.13"]
 # The C library each suite's image must carry (the wheel platform tags of dependency layers follow it).
@@ -170,32 +169,3 @@ def test_image_interpreter_and_c_library(version, docker_client):
     assert glibc == GLIBC[version]
     assert pidfd
     assert "/opt/qflow/site" in path
-
-
-HOSTILE = sorted((SHARED / "corpus" / "hostile").glob("*.py"))
-
-
-@pytest.mark.docker
-@pytest.mark.parametrize("python", ["3.9", "3.13"])
-@pytest.mark.parametrize("node", HOSTILE, ids=[c.stem for c in HOSTILE])
-def test_hostile_corpus_holds(node, python, docker_client, no_leftover_containers):
-    """The shared hostile examples, through the real `qflow run-node --python X.Y` (3.11: test_hostile_corpus)."""
-    from qflow.sandbox.images import ensure_runner_image
-
-    ensure_runner_image(python, client=docker_client, log=lambda m: None)
-    case = json.loads(node.with_suffix(".case.json").read_text())
-    want = case["expect"]
-    p = run_cli("run-node", str(node), "--python", python, "--inputs", json.dumps(case["inputs"]),
-                "--timeout", "5", "--memory", "256", "--json")
-    got = json.loads(p.stdout)
-    assert got["python_version"] == python
-    assert got["status"] == want["status"], got
-    assert p.returncode == (0 if want["status"] == "completed" else 1)
-    if "error_type" in want:
-        assert got["error"]["type"] == want["error_type"]
-    for text in want.get("message_contains", []):
-        assert text in got["error"]["message"]
-    if "result" in want:
-        assert got["outputs"]["result"] == want["result"]
-    if "result_is_not" in want:
-        assert got["outputs"]["result"] != want["result_is_not"]

@@ -18,7 +18,7 @@ from qflow.engine.queue import state
 from qflow.engine.queue.dispatch import LocalDispatcher
 from qflow.engine.queue.reconciler import reconcile
 from qflow.engine.queue.runtime import Heartbeats, NodeRunner, RunnerParts, Sandboxes
-from qflow.engine.queue.snapshot import SnapshotCache, limits_for  # noqa: F401  (limits_for re-exported)
+from qflow.engine.queue.snapshot import SnapshotCache
 from qflow.engine.queue.state import Tuning
 from qflow.engine.queue.submit import ExecutionOutcome, create, outcome
 from qflow.engine.resolve import ResolvedNode

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+if TYPE_CHECKING:
+    from qflow.sandbox.container import Limits
 
 NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import docker
 
-from qflow.sandbox.container import Limits, RunnerContainer, SandboxFailure
+from qflow.sandbox.container import Limits, SandboxFailure
 from qflow.sandbox.dependencies import DependencyError
 from qflow.sandbox.images import runner_image
 from qflow.sandbox.outcome import RunResult, failure

@@ -119,23 +119,18 @@ class Snapshot:
         return codec.decode(self._nodes[key]["constants"])
 
 
-def limits_for(spec, node_id: str, settings) -> Limits:
-    """A node's sandbox limits: its own overrides, else the workflow's, else the platform's defaults."""
-    from qflow.engine.spec import effective_limits
-
-    return effective_limits(spec, node_id, settings)
-
-
 def build(spec, resolved: dict, plan, settings) -> dict:
     """The snapshot of a validated workflow (`spec`, `resolve`d nodes and `validate`'s plan) as JSON;
     `settings` (qflow.config.Settings) gives the default limits."""
+    from qflow.engine.spec import effective_limits
+
     codes: dict[str, str] = {}
     nodes: dict[str, dict] = {}
     for key in plan.order:
         r = resolved[key]
         digest = hashlib.sha256(r.code.encode()).hexdigest()[:16]
         codes[digest] = r.code
-        lim = limits_for(spec, key, settings)
+        lim = effective_limits(spec, key, settings)
         upstream = []
         for c in plan.upstream.get(key, []):
             sn, so, _, ti = c.ends()
