@@ -217,3 +217,52 @@ def test_dependency_layer_is_recorded(tmp_path, runner_image, no_leftover_contai
     assert deps[0]["image"].startswith("qflow-deps:3.11-") and deps[0]["version"]
     image = rows(db, "SELECT image FROM containers")[0]["image"]
     assert image == deps[0]["image"]
+
+
+def test_a_killed_run_is_marked_failed_and_cleaned_up_by_the_next(tmp_path, runner_image, no_leftover_containers):
+    """kill -9 of `qflow run` mid-node: its execution would stay `running` for ever; the next `qflow run`
+    on the same database marks it failed (saying why) and removes its container."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.support import QFLOW
+
+    write(tmp_path, "slow.py", """
+        import time
+        def main() -> int:
+            time.sleep(60)
+            return 1
+    """)
+    slow = write(tmp_path, "slow.yaml", "name: slow\nnodes:\n  - {id: s, node: ./slow.py}\n")
+    quick = write(tmp_path, "quick.yaml", "name: quick\nnodes:\n  - {id: q, node: range_list, inputs: {n: 2}}\n")
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    env = {**os.environ, "QFLOW_DATABASE_URL": db}
+    victim = subprocess.Popen([QFLOW, "run", str(slow), "--json"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    from sqlalchemy.exc import OperationalError
+
+    while time.monotonic() < deadline:
+        try:
+            if rows(db, "SELECT status FROM node_executions") == [{"status": "running"}]:
+                break
+        except OperationalError:  # not migrated yet
+            pass
+        time.sleep(0.2)
+    else:
+        victim.kill()
+        pytest.fail("the slow node never started")
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert rows(db, "SELECT status FROM workflow_executions") == [{"status": "running"}]
+    p = run_cli("run", str(quick), "--json", env={"QFLOW_DATABASE_URL": db})
+    assert p.returncode == 0, p.stderr
+    assert "left running by a process that ended" in p.stderr
+    by_name = {json.loads(r["definition"])["name"]: r for r in
+               rows(db, "SELECT definition, status, error FROM workflow_executions")}
+    assert by_name["slow"]["status"] == "failed" and by_name["quick"]["status"] == "completed"
+    assert "process running this execution ended" in json.loads(by_name["slow"]["error"])["message"]
+    assert rows(db, "SELECT node_key, status FROM node_executions WHERE node_key = 's'") == [
+        {"node_key": "s", "status": "cancelled"}]

@@ -11,6 +11,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from qflow.api.routers import auth, executions, files, health, nodes, types, workflows
     from qflow.db.migrate import ensure_migrated
     from qflow.db.session import session_factory
+    from qflow.engine.queue.orphans import abort_orphaned_inprocess
     from qflow.services.library import seed_library
 
     settings = settings or get_settings()
@@ -19,6 +20,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = session_factory(settings.database_url)
     seed_library(app.state.sessions)
+    # In-process executions of a previous server process that died would otherwise stay running.
+    abort_orphaned_inprocess(app.state.sessions)
     for module in (auth, nodes, types, workflows, executions, files, health):
         app.include_router(module.router, prefix="/api/v1")
     return app

@@ -34,11 +34,15 @@ def _progress_printer(total: int):
 
 
 def reap_abandoned(sessions) -> None:
-    """Containers left by a run that was killed go before this one starts."""
+    """What a killed run left goes before this one starts: its execution fails (it would stay
+    `running` for ever) and its containers are removed."""
     import docker
 
+    from qflow.engine.queue.orphans import abort_orphaned_inprocess
     from qflow.sandbox.reaper import reap
 
+    for execution_id in abort_orphaned_inprocess(sessions):
+        print(f"execution {execution_id} was left running by a process that ended: marked failed", file=sys.stderr)
     removed = reap(docker.from_env(), sessions)
     if removed:
         print(f"removed {len(removed)} abandoned container(s)", file=sys.stderr)
