@@ -197,7 +197,7 @@ class QueueRig:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             registered = len(Worker.all(queue=self.dispatcher.queue))
-            pooled = len(client.containers.list(filters={"label": "org.qflow.execution=pool",
+            pooled = len(client.containers.list(ignore_removed=True, filters={"label": "org.qflow.execution=pool",
                                                          "status": "running"}))
             if registered >= workers and pooled >= workers:
                 return

@@ -60,7 +60,7 @@ def no_leftover_containers(docker_client):
 
     def ours() -> set[str]:
         found = set()
-        for c in docker_client.containers.list(all=True, filters={"label": OWNER_LABEL}):
+        for c in docker_client.containers.list(all=True, ignore_removed=True, filters={"label": OWNER_LABEL}):
             owner = c.labels.get(WORKER_LABEL)
             if owner is None or owner == me or owner_alive(owner) is False:
                 found.add(c.id)

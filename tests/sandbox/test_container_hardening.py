@@ -147,12 +147,12 @@ def main() -> int:
 
 
 def test_inputs_are_validated_before_any_container(docker_client):
-    before = len(docker_client.containers.list(all=True))
+    before = len(docker_client.containers.list(all=True, ignore_removed=True))
     r = run("def main(x: int) -> int:\n    return x\n", {"x": "not a number"})
     assert r.status == "failed" and r.error["type"] == "InputValidationError"
     assert "x" in r.error["message"]
     assert r.container_id is None
-    assert len(docker_client.containers.list(all=True)) == before
+    assert len(docker_client.containers.list(all=True, ignore_removed=True)) == before
 
 
 def test_convertible_input_is_converted(runner_image, no_leftover_containers):

@@ -49,7 +49,7 @@ def test_reaps_dead_owners_and_ended_executions_only(docker_client, runner_image
         removed = set(reap(docker_client, sessions))
         assert orphan.id in removed and finished.id in removed
         assert mine.id not in removed and live.id not in removed
-        left = {c.id for c in docker_client.containers.list(all=True)}
+        left = {c.id for c in docker_client.containers.list(all=True, ignore_removed=True)}
         assert orphan.id not in left and finished.id not in left and mine.id in left and live.id in left
     finally:
         for c in (orphan, mine, finished, live):

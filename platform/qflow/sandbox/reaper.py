@@ -63,7 +63,7 @@ def reap(client: docker.DockerClient, sessions=None, stale_created_seconds: floa
     gone, its execution has ended, it never got past `created`, or it exited over `exited_grace_seconds`
     ago (its owner reads an exited container's state at once, then removes it — one still there was
     forgotten; this also covers owners on other hosts)."""
-    containers = client.containers.list(all=True, filters={"label": OWNER_LABEL})
+    containers = client.containers.list(all=True, ignore_removed=True, filters={"label": OWNER_LABEL})
     ended = _ended_executions(sessions, {c.labels.get(EXECUTION_LABEL, "") for c in containers})
     now = datetime.now(timezone.utc)
     removed = []

@@ -148,7 +148,7 @@ def test_cancel_kills_the_running_node_and_cancels_the_rest(rig, docker_client, 
     # The killed node's container is gone, and the execution's containers are all removed.
     def removed() -> bool:
         rows = rig.rows("SELECT docker_id, status, exit_code FROM containers")
-        alive = {c.id for c in docker_client.containers.list(all=True)}
+        alive = {c.id for c in docker_client.containers.list(all=True, ignore_removed=True)}
         return rows and all(r["status"] == "removed" and r["docker_id"] not in alive for r in rows)
 
     rig.wait_for(removed, timeout=15, what="containers removed")
@@ -220,7 +220,7 @@ def test_a_worker_killed_mid_node_loses_nothing_and_the_node_completes_once(rig,
     assert errors == [{"error_type": "SandboxError", "context": {"node": "victim", "attempt": 1, "reason": "worker_lost"}}]
     assert len(rig.rows("SELECT id FROM node_data_flow")) == 1  # the edge, recorded once
     # The dead worker's containers are removed by the survivor's reaper.
-    rig.wait_for(lambda: not [c for c in docker_client.containers.list(all=True, filters={"label": "org.qflow.owner"})
+    rig.wait_for(lambda: not [c for c in docker_client.containers.list(all=True, ignore_removed=True, filters={"label": "org.qflow.owner"})
                               if f":{victim_pid}:" in c.labels.get("org.qflow.worker", "")],
                  timeout=20, what="the dead worker's containers reaped")
 
