@@ -173,3 +173,22 @@ def test_main_function_or_python_version_change_makes_a_new_version(client):
         (1, "main", "3.11"), (2, "other", "3.11"), (3, "other", "3.9")]
     bad = client.post("/api/v1/nodes", json={"name": "n", "code": DOUBLE, "python_version": "2.7"}, headers=h)
     assert bad.status_code == 422 and client.get(f"/api/v1/nodes/{v1['id']}", headers=h).json()["latest_version"] == 3
+
+
+@pytest.mark.docker
+def test_metrics_are_prometheus_text_from_the_database(client, runner_image, no_leftover_containers):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    h = register_and_login(client)
+    wf = client.post("/api/v1/workflows", headers=h, json={
+        "name": "m", "nodes": [{"id": "n", "node": "range_list", "inputs": {"n": 3}}]}).json()
+    assert client.post(f"/api/v1/workflows/{wf['id']}/executions", json={}, headers=h).status_code == 202
+    r = client.get("/api/v1/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(r.text)}
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in families.values() for s in f.samples}
+    assert samples[("qflow_executions", (("status", "completed"),))] == 1
+    assert samples[("qflow_node_executions", (("status", "completed"),))] == 1
+    assert samples[("qflow_node_cpu_seconds_total", (("status", "completed"),))] > 0
+    assert samples[("qflow_containers", (("isolation", "execution"), ("status", "removed")))] == 1

@@ -8,7 +8,7 @@ from qflow.config import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from qflow.api.routers import auth, executions, files, health, nodes, types, workflows
+    from qflow.api.routers import auth, executions, files, health, metrics, nodes, types, workflows
     from qflow.db.migrate import ensure_migrated
     from qflow.db.session import session_factory
     from qflow.engine.queue.orphans import abort_orphaned_inprocess
@@ -22,6 +22,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     seed_library(app.state.sessions)
     # In-process executions of a previous server process that died would otherwise stay running.
     abort_orphaned_inprocess(app.state.sessions)
-    for module in (auth, nodes, types, workflows, executions, files, health):
+    for module in (auth, nodes, types, workflows, executions, files, health, metrics):
         app.include_router(module.router, prefix="/api/v1")
     return app
