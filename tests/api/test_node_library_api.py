@@ -93,3 +93,10 @@ def test_workflow_with_a_library_name_records_the_builtin_version(client):
                         .join(PythonNodeVersion, PythonNodeVersion.node_id == PythonNode.id)
                         .join(WorkflowVersionNode, WorkflowVersionNode.node_version_id == PythonNodeVersion.id)).one()
     assert row.name == "range_list" and row.owner_id is None
+
+
+def test_a_tag_too_long_is_a_422_and_stores_nothing(client):
+    h = register_and_login(client)
+    r = client.post("/api/v1/nodes", json={"name": "t", "code": DOUBLE, "tags": ["x" * 65]}, headers=h)
+    assert r.status_code == 422 and "64 characters" in r.text
+    assert client.get("/api/v1/nodes", params={"mine": True}, headers=h).json() == []

@@ -52,20 +52,12 @@ def visible_nodes(owner_id: uuid.UUID):
                                     or_(PythonNode.owner_id == owner_id, PythonNode.is_public.is_(True)))
 
 
-def set_tags(session: Session, node: PythonNode, names: list[str]) -> None:
-    """Replace the node's tags (created on first use; names are lower-cased and trimmed)."""
+def set_tags(session: Session, node: PythonNode, names: list[str]) -> list[str]:
+    """Replace the node's tags (raises TagError for a tag too long)."""
     from qflow.db.models import python_node_tag_links
+    from qflow.services.tags import replace_tags
 
-    wanted = sorted({n.strip().lower() for n in names if n.strip()})
-    tags = {t.name: t for t in session.scalars(select(NodeTag).where(NodeTag.name.in_(wanted)))} if wanted else {}
-    for name in wanted:
-        if name not in tags:
-            tags[name] = NodeTag(name=name)
-            session.add(tags[name])
-    session.flush()
-    session.execute(python_node_tag_links.delete().where(python_node_tag_links.c.node_id == node.id))
-    if wanted:
-        session.execute(python_node_tag_links.insert(), [{"node_id": node.id, "tag_id": tags[n].id} for n in wanted])
+    return replace_tags(session, NodeTag, python_node_tag_links, "node_id", node.id, names)
 
 
 def tags_of(session: Session, node_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:

@@ -79,6 +79,15 @@ def _node_out(n: PythonNode, user_id: uuid.UUID, tags: list[str], v: PythonNodeV
                    version=_version_out(v) if v else None)
 
 
+def _check_tags(tags: list[str] | None) -> None:
+    from qflow.services.tags import TagError, normalise
+
+    try:
+        normalise(tags or [])
+    except TagError as e:
+        raise HTTPException(422, str(e)) from None
+
+
 def parse_or_422(code: str, main: str, python_version: str) -> dict:
     from qflow.authoring import NodeParseError, inspect_node
 
@@ -99,6 +108,7 @@ def create_node(body: NodeIn, session: SessionDep, user: CurrentUser, response: 
     """Creates version 1, or — for a name the user already has — version N+1 when the code, main function
     or Python version changed (200 and no new version when nothing did)."""
     signature = parse_or_422(body.code, body.main_function, body.python_version)
+    _check_tags(body.tags)
     with session.begin():
         node = session.scalars(select(PythonNode).where(PythonNode.owner_id == user.id,
                                                         PythonNode.name == body.name)).one_or_none()
@@ -169,6 +179,7 @@ def _owned_for_change(session, user, node_id: uuid.UUID) -> PythonNode:
 @router.patch("/{node_id}", response_model=NodeOut)
 def update_node(node_id: uuid.UUID, body: NodePatch, session: SessionDep, user: CurrentUser) -> NodeOut:
     """Metadata only: code changes go through POST /nodes (a new version)."""
+    _check_tags(body.tags)
     with session.begin():
         node = _owned_for_change(session, user, node_id)
         for field in ("description", "is_template", "is_public"):

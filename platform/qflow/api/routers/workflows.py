@@ -14,6 +14,7 @@ from qflow.db.models import Workflow, WorkflowTag, WorkflowVersion, WorkflowVers
 from qflow.engine.prepare import WorkflowInvalid, prepare_workflow
 from qflow.engine.queue.snapshot import workflow_document
 from qflow.engine.spec import WorkflowFileError, WorkflowSpec, parse_workflow
+from qflow.services.tags import TagError, replace_tags
 from qflow.services.types import load_matrix
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
@@ -182,20 +183,11 @@ def set_workflow_tags(workflow_id: uuid.UUID, body: TagsIn, session: SessionDep,
     """Replace the workflow's tags (lower-cased, trimmed; created on first use)."""
     w, v = _owned(session, user, workflow_id)
     session.rollback()
-    wanted = sorted({t.strip().lower() for t in body.tags if t.strip()})
-    if any(len(t) > 64 for t in wanted):
-        raise HTTPException(422, "a tag is at most 64 characters")
-    with session.begin():
-        existing = {t.name: t for t in session.scalars(select(WorkflowTag).where(WorkflowTag.name.in_(wanted)))}
-        for name in wanted:
-            if name not in existing:
-                existing[name] = WorkflowTag(name=name)
-                session.add(existing[name])
-        session.flush()
-        session.execute(workflow_tag_links.delete().where(workflow_tag_links.c.workflow_id == w.id))
-        if wanted:
-            session.execute(workflow_tag_links.insert(),
-                            [{"workflow_id": w.id, "tag_id": existing[n].id} for n in wanted])
+    try:
+        with session.begin():
+            wanted = replace_tags(session, WorkflowTag, workflow_tag_links, "workflow_id", w.id, body.tags)
+    except TagError as e:
+        raise HTTPException(422, str(e)) from None
     return _out(w, v, wanted)
 
 
