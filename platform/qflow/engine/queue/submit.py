@@ -137,6 +137,9 @@ def wait(sessions, execution_id: uuid.UUID, dispatcher, *, on_event: Callable[[A
                     on_event(ev)
             status = state.execution_status(sessions, execution_id)
             if status in stop_when or status is None:
+                if follower is not None:  # events written between the poll above and the status read
+                    for ev in follower.poll():
+                        on_event(ev)
                 return status
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_id} is still {status}")
