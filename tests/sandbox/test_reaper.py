@@ -73,3 +73,46 @@ def test_reaps_containers_that_exited_long_ago(docker_client, runner_image):
             c.remove(force=True)
         except Exception:  # noqa: BLE001 — already reaped
             pass
+
+
+def test_an_owner_on_another_host_is_gone_when_its_lease_stays_missing(docker_client, runner_image, redis_url):
+    """Workers on other hosts (containers sharing one engine) are judged by their lease in Redis: gone
+    only when it was missing at two reaps a ttl apart; an owner with no lease is never judged so."""
+    import uuid
+
+    import redis
+
+    from qflow.engine.queue.leases import WorkerLeases, lease_key
+    from qflow.sandbox.container import LEASE_LABEL
+
+    conn = redis.Redis.from_url(redis_url)
+    tag = uuid.uuid4().hex[:8]
+    dead, alive, unleased = (f"host-{name}-{tag}:1:1" for name in ("dead", "alive", "unleased"))
+    conn.set(lease_key(alive), "1", ex=60)
+    leases = WorkerLeases(conn, worker_identity(), ttl=10)
+    clock = [1000.0]
+    gone = lambda owners: leases.gone(owners, now=clock[0])  # noqa: E731 — a clock the test moves
+    boxes = {dead: make(docker_client, runner_image, **{WORKER_LABEL: dead, LEASE_LABEL: "redis"}),
+             alive: make(docker_client, runner_image, **{WORKER_LABEL: alive, LEASE_LABEL: "redis"}),
+             unleased: make(docker_client, runner_image, **{WORKER_LABEL: unleased})}
+    try:
+        for box in boxes.values():
+            box.start()
+        assert not set(reap(docker_client, leases_gone=gone)) & {b.id for b in boxes.values()}  # missing once
+        clock[0] += 5
+        assert not set(reap(docker_client, leases_gone=gone)) & {b.id for b in boxes.values()}  # not for a ttl
+        conn.delete(lease_key(alive))
+        clock[0] += 5
+        # The dead owner's lease has been missing for a ttl; the other's lease lapsed only now.
+        assert set(reap(docker_client, leases_gone=gone)) & {b.id for b in boxes.values()} == {boxes[dead].id}
+        conn.set(lease_key(alive), "1", ex=60)  # renewed in time: its missing spell is forgotten
+        clock[0] += 20
+        assert not set(reap(docker_client, leases_gone=gone)) & {boxes[alive].id, boxes[unleased].id}
+        assert not set(reap(docker_client)) & {boxes[alive].id, boxes[unleased].id}
+    finally:
+        conn.delete(lease_key(alive))
+        for box in boxes.values():
+            try:
+                box.remove(force=True)
+            except Exception:  # noqa: BLE001 — already reaped
+                pass

@@ -25,6 +25,9 @@ from docker.types import Ulimit
 OWNER_LABEL = "org.qflow.owner"
 EXECUTION_LABEL = "org.qflow.execution"
 WORKER_LABEL = "org.qflow.worker"
+# Set on containers of a process that renews a liveness lease in Redis (a queue worker), so a reaper on
+# another host — workers in containers sharing one engine — can tell that their owner is gone.
+LEASE_LABEL = "org.qflow.lease"
 RUNNER_COMMAND = ["python3", "-B", "/opt/qflow/qflow_runner.py"]
 GRACE_SECONDS = 5.0
 START_TIMEOUT = 30.0

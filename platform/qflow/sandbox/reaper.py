@@ -1,17 +1,18 @@
-"""Removes Qflow containers nobody will ever close: their owning process is gone, their execution has
-ended, or they never got past `created`. A killed worker's containers are not in its process group, so
+"""Removes Qflow containers nobody will ever close: their owning process is gone (by its pid on this
+host, by its lapsed lease on another), their execution has ended, or they never got past `created`. A killed worker's containers are not in its process group, so
 nothing else would (RQ's `kill_horse` cannot reach them)."""
 
 from __future__ import annotations
 
 import socket
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import docker
 import docker.errors
 
-from qflow.sandbox.container import EXECUTION_LABEL, OWNER_LABEL, WORKER_LABEL
+from qflow.sandbox.container import EXECUTION_LABEL, LEASE_LABEL, OWNER_LABEL, WORKER_LABEL
 
 ENDED = ("completed", "failed", "cancelled")
 
@@ -57,14 +58,21 @@ def _when(stamp: str) -> datetime:
     return datetime.fromisoformat(f"{head}.{(frac or '0')[:6]:0<6}+00:00")
 
 
+def _leased_elsewhere(containers) -> set[str]:
+    owners = {c.labels.get(WORKER_LABEL) for c in containers if c.labels.get(LEASE_LABEL)}
+    return {o for o in owners if o and owner_alive(o) is None}
+
+
 def reap(client: docker.DockerClient, sessions=None, stale_created_seconds: float = 300,
-         exited_grace_seconds: float = 120) -> list[str]:
+         exited_grace_seconds: float = 120, leases_gone: Callable[[set[str]], set[str]] | None = None) -> list[str]:
     """Remove abandoned Qflow containers; the ids removed. Abandoned: its owner process on this host is
-    gone, its execution has ended, it never got past `created`, or it exited over `exited_grace_seconds`
-    ago (its owner reads an exited container's state at once, then removes it — one still there was
-    forgotten; this also covers owners on other hosts)."""
+    gone, its owner on another host let its lease lapse (`leases_gone`, given the owners that hold one,
+    answers which are gone), its execution has ended, it never got past `created`, or it exited over
+    `exited_grace_seconds` ago (its owner reads an exited container's state at once, then removes it —
+    one still there was forgotten; this also covers owners on other hosts that hold no lease)."""
     containers = client.containers.list(all=True, ignore_removed=True, filters={"label": OWNER_LABEL})
     ended = _ended_executions(sessions, {c.labels.get(EXECUTION_LABEL, "") for c in containers})
+    gone = leases_gone(_leased_elsewhere(containers)) if leases_gone is not None else set()
     now = datetime.now(timezone.utc)
     removed = []
     for c in containers:
@@ -73,8 +81,9 @@ def reap(client: docker.DockerClient, sessions=None, stale_created_seconds: floa
         state = c.attrs.get("State") or {}
         exited_long_ago = c.status in ("exited", "dead") and state.get("FinishedAt", "").startswith("2") and (
             now - _when(state["FinishedAt"])).total_seconds() > exited_grace_seconds
-        if (worker and owner_alive(worker) is False) or c.labels.get(EXECUTION_LABEL) in ended or exited_long_ago or (
-                c.status == "created" and (now - created).total_seconds() > stale_created_seconds):
+        owner_gone = bool(worker) and (owner_alive(worker) is False or worker in gone)
+        never_started = c.status == "created" and (now - created).total_seconds() > stale_created_seconds
+        if owner_gone or c.labels.get(EXECUTION_LABEL) in ended or exited_long_ago or never_started:
             try:
                 c.remove(force=True)
                 removed.append(c.id)

@@ -26,6 +26,7 @@ import docker
 
 from qflow.sandbox.container import (
     EXECUTION_LABEL,
+    LEASE_LABEL,
     WORKER_LABEL,
     ContainerRecord,
     Limits,
@@ -43,6 +44,20 @@ def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{start}"
 
 
+_LEASE: dict[str, str] = {}
+
+
+def hold_lease(kind: str = "redis") -> None:
+    """Declare that this process renews a liveness lease (`qflow.engine.queue.leases`): containers it
+    makes from now on say so, and a reaper on another host may remove them once the lease is gone."""
+    _LEASE[LEASE_LABEL] = kind
+
+
+def owner_labels() -> dict[str, str]:
+    """The labels that name a container's owner for the reaper."""
+    return {WORKER_LABEL: worker_identity(), **_LEASE}
+
+
 def _container_key(image: str, limits: Limits) -> tuple:
     # What a container fixes at creation; timeout and output limit go with each request.
     return (image, limits.memory_mb, limits.pids, limits.cpus, limits.tmp_mb, limits.nofile)
@@ -55,7 +70,7 @@ class SandboxBase:
     isolation: str = "node"
 
     def _labels(self) -> dict[str, str]:
-        return {WORKER_LABEL: worker_identity(), **self.labels}
+        return {**owner_labels(), **self.labels}
 
     def _new(self, image: str, limits: Limits) -> RunnerContainer:
         box = RunnerContainer(self.client, image, limits, self._labels())
@@ -147,7 +162,7 @@ class PrestartPool:
 
     def __init__(self, size: int = 2, labels: dict[str, str] | None = None):
         self.size = size
-        self.labels = {WORKER_LABEL: worker_identity(), EXECUTION_LABEL: "pool", **(labels or {})}
+        self.labels = {**owner_labels(), EXECUTION_LABEL: "pool", **(labels or {})}
         self._ready: dict[tuple, queue.SimpleQueue] = {}
         self._wanted: "queue.SimpleQueue[tuple[str, Limits] | None]" = queue.SimpleQueue()
         self._lock = threading.Lock()

@@ -392,3 +392,26 @@ def test_jobs_on_redis_are_json_not_pickle(rig):
         pass
     assert json.loads(data) == ["qflow.engine.queue.jobs.run_node", None, [str(eid), "n", 1], {}]
     assert raw.get(b"result") is None and b"\x80\x04" not in data  # no pickle protocol header anywhere
+
+
+def test_a_worker_holds_a_lease_in_redis_and_labels_its_containers_with_it(rig, docker_client):
+    """What lets a reaper on another host (workers in containers sharing one engine) know a dead worker:
+    the lease key it renews while it runs and deletes when it stops, and the label on its containers."""
+    import redis
+
+    conn = redis.Redis.from_url(rig.redis_url)
+    worker = rig.start_worker()
+    rig.wait_workers_ready(1)
+    pattern = f"qflow:lease:{socket.gethostname()}:{worker.pid}:*"
+    rig.wait_for(lambda: conn.keys(pattern), what="the worker's lease")
+    (key,) = conn.keys(pattern)
+    identity = key.decode()[len("qflow:lease:"):]
+    assert 0 < conn.pttl(key) <= 3000  # the stale-after time of the tests' engine settings
+    time.sleep(2.5)
+    assert conn.pttl(key) > 1500  # renewed (every ttl/4): unrenewed, under 0.5 s would be left
+    pooled = rig.wait_for(lambda: docker_client.containers.list(
+        ignore_removed=True, filters={"label": f"org.qflow.worker={identity}"}), what="a pre-started container")
+    assert all(c.labels.get("org.qflow.lease") == "redis" for c in pooled)
+    rig.stop_workers()
+    assert worker.returncode == 0, rig.logs()
+    assert not conn.exists(key)

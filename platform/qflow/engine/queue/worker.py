@@ -24,6 +24,7 @@ from rq.worker import SimpleWorker
 
 from qflow.engine.queue import state
 from qflow.engine.queue.dispatch import RQDispatcher
+from qflow.engine.queue.leases import WorkerLeases
 from qflow.engine.queue.reconciler import reconcile
 from qflow.engine.queue.runtime import Heartbeats, NodeRunner, RunnerParts, Sandboxes
 from qflow.engine.queue.snapshot import SnapshotCache
@@ -86,6 +87,8 @@ class WorkerRuntime:
         self.sandboxes = Sandboxes(self.sessions, prestart=self.es.prestart_containers, background_close=True)
         self.heartbeats = Heartbeats(self.sessions, self.worker_id, self.es.heartbeat_seconds)
         self.snapshots = SnapshotCache()
+        self.leases = WorkerLeases(self.dispatcher.connection, self.worker_id,
+                                   ttl=max(self.es.stale_after_seconds, 3 * self.es.heartbeat_seconds))
         self.runner = NodeRunner(RunnerParts(self.sessions, self.worker_id, self.tuning, self.sandboxes,
                                              self.heartbeats, self.snapshots), self.dispatcher)
         self._stop = threading.Event()
@@ -101,9 +104,16 @@ class WorkerRuntime:
 
         from qflow.sandbox.reaper import reap
 
-        removed = reap(docker.from_env(), self.sessions)
+        removed = reap(docker.from_env(), self.sessions, leases_gone=self.leases.gone)
         if removed:
             log.info("removed %d abandoned container(s)", len(removed))
+
+    def hold_lease(self) -> None:
+        """Renew this worker's lease from now on; containers made after this carry its label."""
+        from qflow.sandbox.sandboxes import hold_lease
+
+        hold_lease()
+        self.leases.hold()
 
     def start_maintenance(self) -> None:
         self._thread = threading.Thread(target=self._maintain, name="qflow-maintenance", daemon=True)
@@ -143,6 +153,10 @@ class WorkerRuntime:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        try:
+            self.leases.release()
+        except Exception as e:  # noqa: BLE001 — an unreleased lease lapses by itself
+            log.warning("releasing the worker lease failed: %s", e)
         self.heartbeats.stop()
         self.sandboxes.close_all()
         self.engine.dispose()
@@ -173,6 +187,10 @@ def run_worker(*, burst: bool = False, name: str | None = None, log_level: str =
     base = name or f"qflow-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     loops = 0
     try:
+        try:
+            rt.hold_lease()
+        except Exception as e:  # noqa: BLE001 — Redis away for now: the renewing thread tries again
+            log.warning("taking the worker lease failed: %s", e)
         try:
             rt.reap()
         except Exception as e:  # noqa: BLE001 — no Docker here is every node's SandboxError, not ours
