@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,7 +43,11 @@ class Settings(BaseSettings):
     lost_worker_retries: int = Field(default=3, ge=0)
     # First retry delay; each further retry waits twice as long.
     retry_base_seconds: float = Field(default=0.5, ge=0)
-    # Output values whose encoding is larger than this travel as files under QFLOW_FILES_DIR.
+    # Where the bytes of those files go: "database" (the `file_contents` table — every worker host
+    # reads what any other wrote, nothing to share but the database) or "directory" (QFLOW_FILES_DIR,
+    # which every worker host must then share). Files written before a switch stay readable.
+    file_store: Literal["database", "directory"] = "database"
+    # Output values whose encoding is larger than this travel as files.
     inline_output_bytes: int = Field(default=256 * 1024, ge=0)
     # Temporary files (node outputs) are deleted this long after they were written.
     temp_file_ttl_hours: float = Field(default=7 * 24, gt=0)

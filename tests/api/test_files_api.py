@@ -16,7 +16,21 @@ pytestmark = [pytest.mark.postgres, pytest.mark.docker]
 BIG = "def main(n: int) -> str:\n    return 'x' * n\n"
 
 
-def test_big_output_is_a_file_its_owner_can_download(client, api_db, runner_image, no_leftover_containers):
+@pytest.fixture(params=["database", "directory"])
+def client(request, api_db, tmp_path):
+    """The app with each file store (QFLOW_FILE_STORE), given through its settings object."""
+    from fastapi.testclient import TestClient
+
+    from qflow.api.app import create_app
+    from qflow.config import Settings
+
+    app = create_app(Settings(database_url=api_db, files_dir=tmp_path / "files", file_store=request.param))
+    with TestClient(app) as c:
+        c.store = request.param
+        yield c
+
+
+def test_big_output_is_a_file_its_owner_can_download(client, api_db, tmp_path, runner_image, no_leftover_containers):
     h = register_and_login(client)
     node = client.post("/api/v1/nodes", json={"name": "big", "code": BIG}, headers=h).json()
     wf = client.post("/api/v1/workflows", headers=h, json={
@@ -34,5 +48,10 @@ def test_big_output_is_a_file_its_owner_can_download(client, api_db, runner_imag
     engine = create_engine(api_db)
     with engine.connect() as c:
         logs = c.execute(text("SELECT action FROM file_access_logs")).scalars().all()
+        contents = c.execute(text("SELECT file_id FROM file_contents")).scalars().all()
     engine.dispose()
     assert logs == ["download"]
+    # Where the bytes went is the app's own setting, not the environment's.
+    on_disk = [p for p in (tmp_path / "files").rglob("*") if p.is_file()] if (tmp_path / "files").exists() else []
+    assert len(on_disk) == (1 if client.store == "directory" else 0)
+    assert len(contents) == (1 if client.store == "database" else 0)

@@ -38,6 +38,7 @@ EXPECTED_TABLES = {
     "container_dependencies",
     "files",
     "file_access_logs",
+    "file_contents",  # 0003: the bytes of files kept in the database
     "performance_metrics",
     "error_logs",
     "system_health",
@@ -64,7 +65,7 @@ def test_models_define_exactly_the_expected_tables():
 
 
 def test_single_head_revision():
-    assert migrate.head() == "0002_seed_type_matrix"
+    assert migrate.head() == "0003_file_contents"
 
 
 def test_upgrade_creates_every_table(fresh_url):

@@ -118,11 +118,10 @@ def _run_on_queue(sessions, spec, resolved, plan, params, settings) -> tuple[int
     from qflow.engine.queue import submit
     from qflow.engine.queue.dispatch import RQDispatcher
     from qflow.engine.queue.reconciler import reconcile
-    from qflow.engine.queue.settings import engine_settings
     from qflow.engine.queue.snapshot import SnapshotCache
     from qflow.engine.queue.state import Tuning
 
-    es = engine_settings()
+    es = settings  # the engine's knobs are fields of the one settings class
     try:
         dispatcher = RQDispatcher(settings.redis_url, es.queue_name)
         dispatcher.connection.ping()

@@ -80,11 +80,10 @@ def run_execution(sessions: sessionmaker[Session], execution_id: uuid.UUID, prog
     """Run a created (pending) execution here until it completes, fails or is cancelled; a paused
     one waits here for its resume."""
     from qflow.config import get_settings
-    from qflow.engine.queue.settings import engine_settings as get_engine_settings
     from qflow.sandbox.sandboxes import worker_identity
 
     app = app_settings or get_settings()
-    es = engine_settings or get_engine_settings()
+    es = engine_settings or app  # one settings class: the engine's knobs are the app's unless given
     tuning = Tuning.from_settings(app, es)
     snapshots = SnapshotCache(size=4)
     worker_id = worker_identity()

@@ -279,18 +279,33 @@ def _ping(url: str) -> bool:
         return False
 
 
-def test_big_outputs_travel_as_files_and_expire(rig, no_leftover_containers):
-    big = rig.node("big.py", """
-        def main(n: int) -> str:
-            return "x" * n
-    """)
-    size = rig.node("size.py", """
-        def main(text: str) -> int:
-            return len(text)
-    """)
+BIG_NODE = """
+    def main(n: int) -> str:
+        return "x" * n
+"""
+SIZE_NODE = """
+    def main(text: str) -> int:
+        return len(text)
+"""
+
+
+def _files_under(folder) -> list:
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+def _big_workflow(rig) -> dict:
+    big, size = rig.node("big.py", BIG_NODE), rig.node("size.py", SIZE_NODE)
     rig.extra_env["QFLOW_INLINE_OUTPUT_BYTES"] = "1024"
-    doc = {"name": "files", "nodes": [{"id": "big", "node": big, "inputs": {"n": 50_000}}, {"id": "size", "node": size}],
-           "connections": [{"from": "big.result", "to": "size.text"}]}
+    return {"name": "files", "nodes": [{"id": "big", "node": big, "inputs": {"n": 50_000}}, {"id": "size", "node": size}],
+            "connections": [{"from": "big.result", "to": "size.text"}]}
+
+
+@pytest.mark.parametrize("store", ["database", "directory"])
+def test_big_outputs_travel_as_files_and_expire(rig, store, no_leftover_containers):
+    import hashlib
+
+    doc = _big_workflow(rig)
+    rig.extra_env["QFLOW_FILE_STORE"] = store
     rig.start_worker()
     rig.wait_workers_ready(1)
     eid = rig.submit(doc)
@@ -301,9 +316,15 @@ def test_big_outputs_travel_as_files_and_expire(rig, no_leftover_containers):
     files = rig.rows("SELECT * FROM files")
     assert len(files) == 1
     f = files[0]
-    import hashlib
-
-    data = (rig.files_dir / f["storage_path"]).read_bytes()
+    contents = rig.rows("SELECT file_id, content FROM file_contents")
+    on_disk = _files_under(rig.files_dir)
+    if store == "database":
+        assert f["storage_path"] == "@database" and on_disk == []
+        assert [c["file_id"] for c in contents] == [f["id"]]
+        data = bytes(contents[0]["content"])
+    else:
+        assert contents == [] and on_disk == [rig.files_dir / f["storage_path"]]
+        data = on_disk[0].read_bytes()
     assert f["sha256"] == hashlib.sha256(data).hexdigest() and f["size_bytes"] == len(data) == 50_002
     assert f["mime_type"] == "application/json" and f["is_temporary"] and f["expires_at"] > f["created_at"]
     assert str(f["execution_id"]) == str(eid)
@@ -318,9 +339,31 @@ def test_big_outputs_travel_as_files_and_expire(rig, no_leftover_containers):
     from qflow.engine.queue.files import expire_files
 
     assert expire_files(rig.sessions, rig.files_dir, now=utcnow() + timedelta(days=8)) == 1
-    assert not (rig.files_dir / f["storage_path"]).exists()
+    assert _files_under(rig.files_dir) == []
+    assert rig.rows("SELECT file_id FROM file_contents") == []
     assert rig.rows("SELECT storage_path FROM files") == [{"storage_path": ""}]
     assert rig.outcome(eid)["nodes"]["big"]["error"]["message"].endswith("has expired")
+
+
+def test_a_big_output_written_on_one_host_is_read_on_another(rig, tmp_path, no_leftover_containers):
+    """Two worker 'hosts' that share only the database and Redis (each its own files directory): the
+    producer runs on the first, which then stops; the consumer runs on the second and reads the file."""
+    doc = _big_workflow(rig)
+    rig.extra_env["QFLOW_FILES_DIR"] = str(tmp_path / "host-a")
+    first = rig.start_worker("--max-jobs", "1")
+    rig.wait_workers_ready(1)
+    eid = rig.submit(doc)
+    first.wait(timeout=60)
+    assert rig.nodes(eid)["big"]["status"] == "completed", rig.logs()
+    assert rig.nodes(eid)["size"]["status"] == "queued"
+    rig.extra_env["QFLOW_FILES_DIR"] = str(tmp_path / "host-b")
+    second = rig.start_worker()
+    assert rig.wait(eid) == "completed", rig.logs()
+    nodes = rig.nodes(eid)
+    assert nodes["big"]["worker_id"].split(":")[1] == str(first.pid)
+    assert nodes["size"]["worker_id"].split(":")[1] == str(second.pid)
+    assert rig.outcome(eid)["nodes"]["size"]["outputs"] == {"result": 50_000}
+    assert _files_under(tmp_path / "host-a") == [] and _files_under(tmp_path / "host-b") == []
 
 
 def test_qflow_run_queue_prints_the_same_result_as_in_process(rig, tmp_path, no_leftover_containers):

@@ -227,8 +227,7 @@ def rq_dispatcher(app):
     dispatcher = getattr(app.state, "rq_dispatcher", None)
     if dispatcher is None:
         from qflow.engine.queue.dispatch import RQDispatcher
-        from qflow.engine.queue.settings import engine_settings
 
-        es = getattr(app.state, "engine_settings", None) or engine_settings()
+        es = getattr(app.state, "engine_settings", None) or app.state.settings
         dispatcher = app.state.rq_dispatcher = RQDispatcher(app.state.settings.redis_url, es.queue_name)
     return dispatcher

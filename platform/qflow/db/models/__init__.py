@@ -13,7 +13,7 @@ from qflow.db.models.executions import (
     WorkflowExecution,
     WorkflowExecutionEvent,
 )
-from qflow.db.models.files import File, FileAccessLog
+from qflow.db.models.files import File, FileAccessLog, FileContent
 from qflow.db.models.nodes import NodeTag, PythonNode, PythonNodeVersion, python_node_tag_links
 from qflow.db.models.observability import ErrorLog, PerformanceMetric, SystemHealth
 from qflow.db.models.sandbox import (
@@ -51,6 +51,7 @@ __all__ = [
     "ExecutionStatus",
     "File",
     "FileAccessLog",
+    "FileContent",
     "NodeDataFlow",
     "NodeExecution",
     "NodeExecutionStatus",

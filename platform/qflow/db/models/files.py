@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, false
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qflow.db.base import Base, CreatedAtMixin, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -28,7 +28,8 @@ class File(UUIDPrimaryKey, CreatedAtMixin, Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger())
     mime_type: Mapped[str] = mapped_column(String(255), default="application/octet-stream")
-    # Relative to settings.files_dir.
+    # IN_DATABASE when the bytes are in `file_contents`, else relative to settings.files_dir; empty once
+    # an expired file's bytes were deleted.
     storage_path: Mapped[str] = mapped_column(String(1024))
     is_temporary: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
     # When a temporary file may be garbage-collected.
@@ -36,6 +37,19 @@ class File(UUIDPrimaryKey, CreatedAtMixin, Base):
 
     owner: Mapped[User | None] = relationship(lazy="raise")
     execution: Mapped[WorkflowExecution | None] = relationship(lazy="raise")
+
+
+IN_DATABASE = "@database"
+
+
+class FileContent(Base):
+    """The bytes of a file kept in the database (QFLOW_FILE_STORE=database), apart from `files` so that
+    listing files never reads them."""
+
+    __tablename__ = "file_contents"
+
+    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("files.id", ondelete="RESTRICT"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary())
 
 
 class FileAccessLog(UUIDPrimaryKey, Base):
@@ -51,4 +65,4 @@ class FileAccessLog(UUIDPrimaryKey, Base):
     user: Mapped[User | None] = relationship(lazy="raise")
 
 
-__all__ = ["File", "FileAccessLog"]
+__all__ = ["IN_DATABASE", "File", "FileAccessLog", "FileContent"]

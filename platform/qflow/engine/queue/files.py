@@ -1,8 +1,10 @@
 """Node outputs too big to keep inline travel as files.
 
-An output whose tagged-JSON encoding is larger than `inline_output_bytes` is written to
-`<files_dir>/<sha256[:2]>/<file id>.json` and gets a `files` row (sha256, size, mime type,
-temporary with an expiry). The node's `outputs` column then holds, under the key `$files` (never an
+An output whose tagged-JSON encoding is larger than `inline_output_bytes` gets a `files` row (sha256,
+size, mime type, temporary with an expiry) and its bytes go, by `QFLOW_FILE_STORE`, to a
+`file_contents` row in the same transaction (`database`, the default: any worker host reads them) or
+to `<files_dir>/<sha256[:2]>/<file id>.json` (`directory`: the hosts must share that directory).
+Readers follow each row's `storage_path`, so files written before a switch stay readable. The node's `outputs` column then holds, under the key `$files` (never an
 output name: those are identifiers), the file id of each such output. Readers — the next node's inputs,
 the API, `qflow run` — go through `load_outputs`, which checks the sha256 of what it reads.
 
@@ -20,10 +22,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from qflow.db.base import utcnow, uuid7
-from qflow.db.models import File
+from qflow.db.models import File, FileContent
+from qflow.db.models.files import IN_DATABASE
 from type_system import codec
 
 FILES = "$files"
@@ -50,10 +53,11 @@ def _write_blob(files_dir: Path, data: bytes, sha: str, file_id: uuid.UUID) -> s
 
 def store_outputs(s, outputs: dict[str, Any], *, execution_id: uuid.UUID, owner_id,
                   node_key: str, files_dir: Path, inline_limit: int, ttl_hours: float,
-                  written: list | None = None) -> dict:
-    """The `outputs` column for these (validated) outputs, writing big ones to files (rows in `s`, the
-    paths written appended to `written`, for `discard` should the transaction roll back). `owner_id`
-    is the owner's id, or a function giving it (asked only when a file is written)."""
+                  written: list | None = None, store: str = "database") -> dict:
+    """The `outputs` column for these (validated) outputs, storing big ones as files (rows in `s`; in
+    the directory store the paths written are appended to `written`, for `discard` should the
+    transaction roll back). `owner_id` is the owner's id, or a function giving it (asked only when a
+    file is written)."""
     column: dict[str, Any] = {}
     stored: dict[str, str] = {}
     for name, value in outputs.items():
@@ -67,13 +71,18 @@ def store_outputs(s, outputs: dict[str, Any], *, execution_id: uuid.UUID, owner_
         if callable(owner_id):
             owner_id = owner_id()
         fid = uuid7()
-        rel = _write_blob(files_dir, data, sha, fid)
-        if written is not None:
-            written.append(files_dir / rel)
+        if store == "database":
+            rel = IN_DATABASE
+        else:
+            rel = _write_blob(files_dir, data, sha, fid)
+            if written is not None:
+                written.append(files_dir / rel)
         s.execute(insert(File).values(
             id=fid, owner_id=owner_id, execution_id=execution_id, name=f"{node_key}.{name}.json", sha256=sha,
             size_bytes=len(data), mime_type=MIME, storage_path=rel, is_temporary=True,
             expires_at=utcnow() + timedelta(hours=ttl_hours), created_at=utcnow()))
+        if rel == IN_DATABASE:
+            s.execute(insert(FileContent).values(file_id=fid, content=data))
         stored[name] = str(fid)
     if stored:
         column[FILES] = stored
@@ -92,20 +101,32 @@ def file_refs(column: dict | None) -> dict[str, uuid.UUID]:
     return {k: uuid.UUID(v) for k, v in ((column or {}).get(FILES) or {}).items()}
 
 
+def file_bytes(s, row, files_dir: Path) -> bytes:
+    """The bytes of a `files` row (it needs `id`, `sha256` and `storage_path`), checked against its
+    sha256, from wherever it was stored."""
+    if not row.storage_path:
+        raise StoredValueError(f"file {row.id} has expired")
+    if row.storage_path == IN_DATABASE:
+        data = s.execute(select(FileContent.content).where(FileContent.file_id == row.id)).scalar_one_or_none()
+        if data is None:
+            raise StoredValueError(f"file {row.id} has no contents in the database")
+    else:
+        try:
+            data = (files_dir / row.storage_path).read_bytes()
+        except OSError as e:
+            raise StoredValueError(f"file {row.id} cannot be read: {e}") from None
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        raise StoredValueError(f"file {row.id} does not match its sha256")
+    return bytes(data)
+
+
 def read_file(s, file_id: uuid.UUID, files_dir: Path) -> tuple[Any, int]:
     """The decoded value stored in a file, and its size in bytes."""
-    row = s.execute(select(File.sha256, File.storage_path, File.size_bytes).where(File.id == file_id)).one_or_none()
+    row = s.execute(select(File.id, File.sha256, File.storage_path, File.size_bytes)
+                    .where(File.id == file_id)).one_or_none()
     if row is None:
         raise StoredValueError(f"file {file_id} does not exist")
-    if not row.storage_path:
-        raise StoredValueError(f"file {file_id} has expired")
-    try:
-        data = (files_dir / row.storage_path).read_bytes()
-    except OSError as e:
-        raise StoredValueError(f"file {file_id} cannot be read: {e}") from None
-    if hashlib.sha256(data).hexdigest() != row.sha256:
-        raise StoredValueError(f"file {file_id} does not match its sha256")
-    return codec.decode(json.loads(data)), row.size_bytes
+    return codec.decode(json.loads(file_bytes(s, row, files_dir))), row.size_bytes
 
 
 def load_outputs(s, column: dict | None, files_dir: Path) -> dict[str, Any]:
@@ -128,7 +149,9 @@ def expire_files(sessions, files_dir: Path, now=None) -> int:
         if not rows:
             return 0
         s.execute(update(File).where(File.id.in_([r.id for r in rows])).values(storage_path=""))
-    for rel in {r.storage_path for r in rows}:
+        s.execute(delete(FileContent).where(FileContent.file_id.in_(
+            [r.id for r in rows if r.storage_path == IN_DATABASE])))
+    for rel in {r.storage_path for r in rows} - {IN_DATABASE}:
         try:
             (files_dir / rel).unlink()
         except FileNotFoundError:

@@ -1,7 +1,7 @@
 """The engine's settings are fields of the one settings class, `qflow.config.Settings` (environment
-variables prefixed QFLOW_, or `.env`); these names keep the engine's call sites short."""
+variables prefixed QFLOW_, or `.env`); call sites that take "engine settings" fall back to the app's
+settings object they were given, never to a second read of the environment."""
 
 from qflow.config import Settings as EngineSettings
-from qflow.config import get_settings as engine_settings
 
-__all__ = ["EngineSettings", "engine_settings"]
+__all__ = ["EngineSettings"]

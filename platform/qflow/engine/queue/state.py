@@ -129,17 +129,17 @@ class Tuning:
     temp_file_ttl_hours: float = 7 * 24
     retry_base_seconds: float = 0.5
     lost_worker_retries: int = 3
+    file_store: str = "database"
 
     @classmethod
     def from_settings(cls, app_settings=None, engine_settings=None) -> "Tuning":
         from qflow.config import get_settings
-        from qflow.engine.queue.settings import engine_settings as get_engine_settings
 
         a = app_settings or get_settings()
-        e = engine_settings or get_engine_settings()
+        e = engine_settings or a  # one settings class: the engine's knobs are the app's unless given
         return cls(files_dir=Path(a.files_dir), inline_output_bytes=e.inline_output_bytes,
                    temp_file_ttl_hours=e.temp_file_ttl_hours, retry_base_seconds=e.retry_base_seconds,
-                   lost_worker_retries=e.lost_worker_retries)
+                   lost_worker_retries=e.lost_worker_retries, file_store=e.file_store)
 
 
 # ---------------------------------------------------------------- helpers
@@ -576,7 +576,7 @@ def finish(sessions: sessionmaker[Session], snap: Snapshot, execution_id: uuid.U
                     s, result.outputs or {}, execution_id=execution_id,
                     owner_id=lambda: (_status(s, execution_id) or SimpleNamespace(owner_id=None)).owner_id, node_key=key,
                     files_dir=tuning.files_dir, inline_limit=tuning.inline_output_bytes,
-                    ttl_hours=tuning.temp_file_ttl_hours, written=written)
+                    ttl_hours=tuning.temp_file_ttl_hours, written=written, store=tuning.file_store)
             if s.execute(_q(s, "record"), params).rowcount != 1:
                 raise _Refused()
             metrics = [dict(id=uuid7(), execution_id=execution_id, node_execution_id=node_id,

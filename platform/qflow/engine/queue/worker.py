@@ -70,11 +70,10 @@ class WorkerRuntime:
         from sqlalchemy.orm import sessionmaker
 
         from qflow.db.session import create_engine_for
-        from qflow.engine.queue.settings import engine_settings as get_engine_settings
         from qflow.sandbox.sandboxes import worker_identity
 
         self.app = app_settings or get_settings()
-        self.es = engine_settings or get_engine_settings()
+        self.es = engine_settings or self.app
         if not self.app.redis_url:
             raise RuntimeError("QFLOW_REDIS_URL is not set: workers take their jobs from Redis")
         # The worker's own engine: no pre-ping (a round trip before every transaction); a connection
