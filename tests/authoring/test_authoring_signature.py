@@ -501,3 +501,53 @@ def test_deep_nesting_is_a_clean_error_or_a_warning() -> None:
             assert (e.line, e.column) >= (1, 1)
         else:
             assert s["inputs"][0]["type"].startswith("list[")
+
+
+# --- classes made by a call ----------------------------------------------------------------------------
+
+def test_functional_typeddict_namedtuple_and_namedtuple_are_custom_types() -> None:
+    s = sig('''
+        import collections
+        import typing as t
+        from typing import NamedTuple, NotRequired, TypedDict
+
+        Point = TypedDict("Point", {"x": int, "y": NotRequired[float]})
+        Opts = t.TypedDict("Opts", {"a-b": str, "c": "list[int]"}, total=False)
+        Pair = NamedTuple("Pair", [("left", str), ("right", t.Optional[int])])
+        Row = collections.namedtuple("Row", "a, b c", defaults=[0])
+
+        def main(p: Point, o: Opts, r: Row) -> Pair:
+            return Pair(str(p["x"]), None)
+    ''')
+    assert [(i["name"], i["type"]) for i in s["inputs"]] == [("p", "Point"), ("o", "Opts"), ("r", "Row")]
+    assert s["outputs"] == [{"name": "left", "type": "str"}, {"name": "right", "type": "int | None"}]
+    assert s["returns_fields"] is True
+    assert s["custom_types"] == {
+        "Point": {"fields": {"x": "int", "y": "float"}, "required": ["x"]},
+        "Opts": {"fields": {"a-b": "str", "c": "list[int]"}, "required": []},
+        "Row": {"fields": {"a": "Any", "b": "Any", "c": "Any"}, "required": ["a", "b"]},
+        "Pair": {"fields": {"left": "str", "right": "int | None"}, "required": ["left", "right"]},
+    }
+    assert s["warnings"] == []
+
+
+def test_a_functional_typeddict_with_keys_that_are_not_identifiers_is_one_output() -> None:
+    s = sig('''
+        from typing import TypedDict
+        Out = TypedDict("Out", {"first-name": str})
+        def main() -> Out:
+            return {"first-name": "Ada"}
+    ''')
+    assert s["outputs"] == [{"name": "result", "type": "Out"}] and s["returns_fields"] is False
+
+
+def test_a_functional_class_whose_fields_are_not_literal_is_any_with_one_warning() -> None:
+    s = sig('''
+        from typing import TypedDict
+        FIELDS = {"a": int}
+        P = TypedDict("P", FIELDS)
+        def main(p: P) -> None:
+            pass
+    ''')
+    assert s["inputs"][0]["type"] == "Any" and s["custom_types"] == {}
+    assert s["warnings"] == ["'P' = TypedDict(\"P\", FIELDS): its fields are not literal; using Any"]

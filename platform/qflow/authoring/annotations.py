@@ -49,6 +49,7 @@ TYPING_ALIASES = {
 }
 WRAPPERS = frozenset({"typing.Required", "typing.NotRequired", "typing.ReadOnly", "typing.Final",
                       "typing.ClassVar", "dataclasses.InitVar", "typing.Annotated"})
+FUNCTIONAL_CLASSES = frozenset({"typing.TypedDict", "typing.NamedTuple", "collections.namedtuple"})
 TYPEVAR_LIKE = frozenset({"typing.TypeVar", "typing.ParamSpec", "typing.TypeVarTuple", "typing.AnyStr"})
 
 _EMPTY = cst.Module(body=[])
@@ -114,6 +115,17 @@ class FieldInfo:
     required: bool
 
 
+@dataclass(frozen=True)
+class FunctionalClass:
+    """A class made by a call — `P = TypedDict("P", {"a": int})`, `P = NamedTuple("P", [("a", int)])`,
+    `P = collections.namedtuple("P", "a b")` — with the fields the call declares. Keys of the
+    functional TypedDict need not be identifiers, so these are not rewritten into class statements."""
+
+    kind: str  # "typeddict" or "namedtuple"
+    fields: tuple[tuple[str, cst.BaseExpression | None, bool | None], ...]  # name, annotation, required
+    total: bool = True
+
+
 @dataclass
 class ClassInfo:
     kind: str  # "typeddict", "namedtuple", "dataclass"
@@ -147,6 +159,11 @@ class TypeResolver:
         self._kinds: dict[str, str | None] = {}
         self._alias_stack: list[str] = []
         self._type_params: list[dict[str, cst.BaseExpression | None]] = []
+        for name, value in list(aliases.items()):
+            made = self._functional_class(name, value) if isinstance(value, cst.Call) else None
+            if made is not None:
+                self.classes[name] = made
+                del self.aliases[name]
 
     @contextmanager
     def type_params(self, params: dict[str, cst.BaseExpression | None]):
@@ -327,6 +344,8 @@ class TypeResolver:
             return self.resolve(bound, depth + 1) if bound is not None else ANY
         if qn == "typing.NewType" and len(pos) >= 2:
             return self.resolve(pos[1], depth + 1)
+        if qn in FUNCTIONAL_CLASSES:  # its fields are not literal: warned when the module was read
+            return ANY
         self.warn(f"{name!r} = {code_of(call)} is not a type this platform reads; using Any")
         return ANY
 
@@ -395,12 +414,57 @@ class TypeResolver:
 
     # --- custom types ----------------------------------------------------------------------------------
 
+    def _functional_class(self, name: str, call: cst.Call) -> FunctionalClass | None:
+        """The class a `TypedDict(...)`, `NamedTuple(...)` or `namedtuple(...)` call makes; None (with a
+        warning when it is one of those) if the call is something else or its fields are not literal."""
+        qn = self.qualname(call.func)
+        if qn not in FUNCTIONAL_CLASSES:
+            return None
+        pos = [a.value for a in call.args if a.keyword is None and not a.star]
+        kw = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        spec = pos[1] if len(pos) > 1 else kw.get("fields")
+        fields: list[tuple[str, cst.BaseExpression | None, bool | None]] = []
+        total = True
+        if qn == "typing.TypedDict" and isinstance(spec, cst.Dict):
+            for el in spec.elements:
+                key = literal_value(el.key) if isinstance(el, cst.DictElement) else _NOT_LITERAL
+                if not isinstance(key, str):
+                    break
+                fields.append((key, el.value, None))
+            else:
+                total = not (isinstance(kw.get("total"), cst.Name) and kw["total"].value == "False")
+                return FunctionalClass("typeddict", tuple(fields), total)
+        elif qn == "typing.NamedTuple" and isinstance(spec, (cst.List, cst.Tuple)):
+            for el in spec.elements:
+                pair = el.value
+                if not (isinstance(pair, cst.Tuple) and len(pair.elements) == 2
+                        and isinstance(key := literal_value(pair.elements[0].value), str)):
+                    break
+                fields.append((key, pair.elements[1].value, True))
+            else:
+                return FunctionalClass("namedtuple", tuple(fields))
+        elif qn == "collections.namedtuple":
+            names = literal_value(spec) if spec is not None else _NOT_LITERAL
+            if isinstance(names, str):
+                names = names.replace(",", " ").split()
+            defaults = literal_value(kw["defaults"]) if "defaults" in kw else ()
+            if isinstance(names, (list, tuple)) and all(isinstance(n, str) for n in names) \
+                    and isinstance(defaults, (list, tuple)):
+                first_default = len(names) - len(defaults)
+                return FunctionalClass("namedtuple", tuple(
+                    (n, None, i < first_default) for i, n in enumerate(names)))
+        self.warn(f"{name!r} = {code_of(call)}: its fields are not literal; using Any")
+        return None
+
     def class_kind(self, name: str) -> str | None:
         """"typeddict", "namedtuple", "dataclass" for the module's classes that are custom types."""
         if name in self._kinds:
             return self._kinds[name]
-        self._kinds[name] = None  # cycle guard
         cls = self.classes[name]
+        if isinstance(cls, FunctionalClass):
+            self._kinds[name] = cls.kind
+            return cls.kind
+        self._kinds[name] = None  # cycle guard
         kind: str | None = None
         for dec in cls.decorators:
             d = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
@@ -459,6 +523,8 @@ class TypeResolver:
         kind = self.class_kind(name)
         if kind is None:
             return []
+        if isinstance(cls, FunctionalClass):
+            return [self._functional_field(cls, *f) for f in cls.fields]
         merged: dict[str, FieldInfo] = {}
         if kind in ("typeddict", "dataclass", "namedtuple-sub"):
             inherited = self._bases(cls) if kind != "dataclass" else list(reversed(self._bases(cls)))
@@ -502,6 +568,15 @@ class TypeResolver:
                 required = self._dataclass_required(stmt.value)
             out.append(FieldInfo(fname, ftype, required))
         return out
+
+    def _functional_field(self, cls: FunctionalClass, name: str, ann: cst.BaseExpression | None,
+                          required: bool | None) -> FieldInfo:
+        if ann is None:  # collections.namedtuple declares no types
+            return FieldInfo(name, ANY, bool(required))
+        inner, _desc, req = self.unwrap(ann)
+        if cls.kind == "typeddict":
+            required = cls.total if req is None else req
+        return FieldInfo(name, self.resolve(inner), bool(required))
 
     def _is_pseudo_field(self, ann: cst.BaseExpression) -> bool:
         """ClassVar, InitVar and KW_ONLY annotations declare no dataclass field."""

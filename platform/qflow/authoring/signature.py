@@ -291,7 +291,10 @@ def _outputs(fn: cst.FunctionDef, resolver: TypeResolver) -> tuple[list[dict], b
     if t == NONE:
         return [], False
     if isinstance(t, CustomT) and t.name in resolver.class_info:
-        return [{"name": f.name, "type": format_type(f.type)} for f in resolver.fields_of(t.name)], True
+        fields = resolver.fields_of(t.name)
+        # A functional TypedDict's keys may be any strings; outputs are named by identifiers.
+        if all(f.name.isidentifier() for f in fields):
+            return [{"name": f.name, "type": format_type(f.type)} for f in fields], True
     return [{"name": "result", "type": format_type(t)}], False
 
 
