@@ -65,7 +65,7 @@ def test_models_define_exactly_the_expected_tables():
 
 
 def test_single_head_revision():
-    assert migrate.head() == "0003_file_contents"
+    assert migrate.head() == "0004_execution_runner"
 
 
 def test_upgrade_creates_every_table(fresh_url):

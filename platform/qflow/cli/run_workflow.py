@@ -35,13 +35,14 @@ def _progress_printer(total: int):
 
 def reap_abandoned(sessions) -> None:
     """What a killed run left goes before this one starts: its execution fails (it would stay
-    `running` for ever) and its containers are removed."""
+    `running` for ever) and its containers are removed. Executions submitted through the API are left
+    to the next server start, which resumes them."""
     import docker
 
     from qflow.engine.queue.orphans import abort_orphaned_inprocess
     from qflow.sandbox.reaper import reap
 
-    for execution_id in abort_orphaned_inprocess(sessions):
+    for execution_id in abort_orphaned_inprocess(sessions, only_unowned=True):
         print(f"execution {execution_id} was left running by a process that ended: marked failed", file=sys.stderr)
     removed = reap(docker.from_env(), sessions)
     if removed:

@@ -56,9 +56,13 @@ class _LocalQueue(LocalDispatcher):
 def create_execution(sessions: sessionmaker[Session], spec: WorkflowSpec, resolved: dict[str, ResolvedNode],
                      plan: Plan, params: dict[str, Any], *, owner_id: uuid.UUID | None = None,
                      workflow_version_id: uuid.UUID | None = None, app_settings=None) -> uuid.UUID:
-    """The execution's rows, status pending: what the API answers 202 with before the run starts."""
+    """The execution's rows, status pending: what the API answers 202 with before the run starts. This
+    process is its runner (`orphans.py` takes it over should the process die)."""
+    from qflow.sandbox.sandboxes import worker_identity
+
     return create(sessions, spec, resolved, plan, params, queue="inprocess", owner_id=owner_id,
-                  workflow_version_id=workflow_version_id, app_settings=app_settings)
+                  workflow_version_id=workflow_version_id, app_settings=app_settings,
+                  runner_id=worker_identity())
 
 
 def execute(sessions: sessionmaker[Session], spec: WorkflowSpec, resolved: dict[str, ResolvedNode], plan: Plan,

@@ -88,6 +88,9 @@ class WorkflowExecution(UUIDPrimaryKey, CreatedAtMixin, Base):
     current_node: Mapped[str | None] = mapped_column(String(255))
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType())
     queue: Mapped[str | None] = mapped_column(String(16))
+    # The process (host:pid:start time) running an in-process execution; a server that starts after it
+    # died takes the execution over by a compare-and-set of this column. NULL for RQ executions.
+    runner_id: Mapped[str | None] = mapped_column(String(255))
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 

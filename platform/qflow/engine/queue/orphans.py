@@ -1,12 +1,20 @@
 """In-process executions whose process died. Nothing else would ever finish them: an RQ execution's
 nodes are re-run by any worker's reconciler, but an in-process one lives only in the process that ran
-it. When every process that ran one of its nodes is gone (on this host), the execution fails — saying
-why — and its unfinished nodes are cancelled; the reaper removes its containers."""
+it (`workflow_executions.runner_id`; rows from before that column: the processes on its node
+executions). Once that process is gone (on this host):
+
+- a Qflow server takes over the executions that users submitted through the API (`adopt`): a
+  compare-and-set of the runner, so of two servers starting at once exactly one resumes each, which
+  then runs it as the reconciler would (its nodes that were running are lost and run again);
+- executions of a `qflow run` that was killed have nobody waiting for them: they fail (`abort`),
+  saying why, with their unfinished nodes cancelled. The reaper removes the containers either way.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -17,18 +25,41 @@ ERROR = {"type": "SandboxError", "message": "the process running this execution 
          "traceback": None}
 
 
-def abort_orphaned_inprocess(sessions) -> list[uuid.UUID]:
-    """Fail running in-process executions whose node runners are all dead processes of this host."""
+@dataclass(frozen=True)
+class Orphan:
+    execution_id: uuid.UUID
+    owner_id: uuid.UUID | None
+    runner_id: str | None  # as recorded: what a take-over compares against
+
+
+def orphaned_inprocess(sessions) -> list[Orphan]:
+    """Active in-process executions whose runner is a dead process of this host."""
     EX, NE = state.EX, state.NE
-    q = (select(NE.c.execution_id, NE.c.worker_id)
-         .join(EX, EX.c.id == NE.c.execution_id)
-         .where(EX.c.queue == "inprocess", EX.c.status == "running", NE.c.worker_id.is_not(None)))
-    owners: dict[uuid.UUID, set[str]] = defaultdict(set)
     with sessions() as s:
-        for execution_id, worker_id in s.execute(q):
-            owners[execution_id].add(worker_id)
-    aborted = []
-    for execution_id, ids in owners.items():
-        if all(owner_alive(w) is False for w in ids) and state.abort(sessions, execution_id, dict(ERROR)):
-            aborted.append(execution_id)
-    return aborted
+        rows = s.execute(select(EX.c.id, EX.c.owner_id, EX.c.runner_id).where(
+            EX.c.queue == "inprocess", EX.c.status.in_(state.EXECUTION_ACTIVE))).all()
+        legacy = [r.id for r in rows if r.runner_id is None]
+        node_workers: dict[uuid.UUID, set[str]] = defaultdict(set)
+        if legacy:
+            for execution_id, worker_id in s.execute(select(NE.c.execution_id, NE.c.worker_id).where(
+                    NE.c.execution_id.in_(legacy), NE.c.worker_id.is_not(None))):
+                node_workers[execution_id].add(worker_id)
+    orphans = []
+    for r in rows:
+        runners = {r.runner_id} if r.runner_id else node_workers[r.id]
+        if runners and all(owner_alive(w) is False for w in runners):
+            orphans.append(Orphan(r.id, r.owner_id, r.runner_id))
+    return orphans
+
+
+def abort_orphaned_inprocess(sessions, *, only_unowned: bool = False) -> list[uuid.UUID]:
+    """Fail orphaned in-process executions (with `only_unowned`, only those no API user submitted)."""
+    return [o.execution_id for o in orphaned_inprocess(sessions)
+            if not (only_unowned and o.owner_id is not None) and state.abort(sessions, o.execution_id, dict(ERROR))]
+
+
+def adopt_orphaned_inprocess(sessions, runner_id: str) -> list[uuid.UUID]:
+    """Make `runner_id` the runner of the orphaned executions that users submitted; the ids taken
+    (the caller runs them: `inprocess.run_execution`)."""
+    return [o.execution_id for o in orphaned_inprocess(sessions)
+            if o.owner_id is not None and state.take_runner(sessions, o.execution_id, runner_id, o.runner_id)]

@@ -426,14 +426,16 @@ def _lost_runs(s: Connection, node_id: uuid.UUID) -> int:
 
 def create_execution(sessions: sessionmaker[Session], *, definition: dict, params: dict, node_keys: list[str],
                      node_version_ids: dict[str, uuid.UUID | None], queue: str,
-                     owner_id: uuid.UUID | None = None, workflow_version_id: uuid.UUID | None = None) -> uuid.UUID:
-    """The execution's rows, status pending (what the API answers 202 with before anything runs)."""
+                     owner_id: uuid.UUID | None = None, workflow_version_id: uuid.UUID | None = None,
+                     runner_id: str | None = None) -> uuid.UUID:
+    """The execution's rows, status pending (what the API answers 202 with before anything runs);
+    `runner_id` names the process that will run an in-process execution."""
     eid = uuid7()
     now = utcnow()
     with _begin(sessions) as s:
         s.execute(insert(EX).values(id=eid, definition=definition, params=codec.encode(params), status="pending",
                                     queue=queue, owner_id=owner_id, workflow_version_id=workflow_version_id,
-                                    progress_percent=0.0, created_at=now))
+                                    runner_id=runner_id, progress_percent=0.0, created_at=now))
         s.execute(insert(NE), [dict(id=uuid7(), execution_id=eid, node_key=k, status="pending", attempt=0,
                                     node_version_id=node_version_ids.get(k)) for k in node_keys])
     return eid
@@ -715,6 +717,21 @@ def abort(sessions: sessionmaker[Session], execution_id: uuid.UUID, error: dict)
 
 
 # ---------------------------------------------------------------- recovery
+
+
+def take_runner(sessions: sessionmaker[Session], execution_id: uuid.UUID, runner_id: str,
+                expected: str | None) -> bool:
+    """Compare-and-set of an active in-process execution's runner: True when `runner_id` replaced
+    `expected` (so of two processes taking over the same execution, exactly one wins). The take-over
+    is a `resumed` event (reason `runner_lost`)."""
+    same = EX.c.runner_id.is_(None) if expected is None else EX.c.runner_id == expected
+    with _begin(sessions) as s:
+        if s.execute(update(EX).where(EX.c.id == execution_id, same, EX.c.status.in_(EXECUTION_ACTIVE))
+                     .values(runner_id=runner_id)).rowcount != 1:
+            return False
+        _event(s, execution_id, "resumed", None,
+               {"reason": "runner_lost", "previous_runner": expected, "runner": runner_id})
+    return True
 
 
 def requeue_lost(sessions: sessionmaker[Session], snap: Snapshot, execution_id: uuid.UUID, node_id: uuid.UUID,

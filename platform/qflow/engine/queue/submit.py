@@ -29,7 +29,7 @@ class ExecutionOutcome:
 
 def create(sessions, spec, resolved: dict, plan, params: dict[str, Any], *, queue: str,
            owner_id: uuid.UUID | None = None, workflow_version_id: uuid.UUID | None = None,
-           app_settings=None) -> uuid.UUID:
+           app_settings=None, runner_id: str | None = None) -> uuid.UUID:
     """The execution and its nodes, pending, with the snapshot every worker runs from."""
     from qflow.config import get_settings
 
@@ -37,7 +37,7 @@ def create(sessions, spec, resolved: dict, plan, params: dict[str, Any], *, queu
     return state.create_execution(
         sessions, definition=definition_with(spec, snap), params=params, node_keys=list(plan.order),
         node_version_ids={k: r.node_version_id for k, r in resolved.items()}, queue=queue, owner_id=owner_id,
-        workflow_version_id=workflow_version_id)
+        workflow_version_id=workflow_version_id, runner_id=runner_id)
 
 
 def load_snapshot(sessions, execution_id: uuid.UUID) -> Snapshot:

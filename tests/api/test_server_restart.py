@@ -1,0 +1,139 @@
+"""A server killed in the middle of an execution it ran in-process (the embedded default: SQLite, no
+Redis): the next server to start takes the execution over and finishes it — the node that was running
+is lost and runs again, the rest runs once — and the dead server's containers are removed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.support import QFLOW
+
+pytestmark = pytest.mark.docker
+
+SLOW = "import time\n\ndef main(x: int) -> int:\n    time.sleep(3)\n    return x + 1\n"
+PLUS = "def main(x: int) -> int:\n    return x * 10\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, db_url: str, log_path):
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if k != "QFLOW_REDIS_URL"}
+        env.update(QFLOW_DATABASE_URL=db_url)
+        self.log_path = log_path
+        self.proc = subprocess.Popen([QFLOW, "server", "--port", str(self.port)], env=env,
+                                     stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}/api/v1", timeout=30)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if self.http.get("/health").status_code < 500:
+                    return
+            except httpx.TransportError:
+                pass
+            assert self.proc.poll() is None, self.log()
+            time.sleep(0.2)
+        raise AssertionError("the server did not answer:\n" + self.log())
+
+    def log(self) -> str:
+        return open(self.log_path, errors="replace").read()[-4000:]
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.http.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.http.close()
+
+
+def rows(db_url: str, sql: str, **params) -> list[dict]:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            return [dict(r._mapping) for r in c.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def test_a_killed_server_s_execution_is_resumed_by_the_next_server(tmp_path, docker_client, runner_image):
+    db = f"sqlite:///{tmp_path / 'qflow.db'}"
+    first = Server(db, tmp_path / "first.log")
+    try:
+        h = first.http
+        assert h.post("/auth/register", json={"email": "ada@example.com", "password": "correct horse"}).status_code == 201
+        token = h.post("/auth/login", json={"email": "ada@example.com", "password": "correct horse"}).json()["token"]
+        h.headers["Authorization"] = f"Bearer {token}"
+        slow = h.post("/nodes", json={"name": "slow", "code": SLOW}).json()["id"]
+        plus = h.post("/nodes", json={"name": "times10", "code": PLUS}).json()["id"]
+        wf = h.post("/workflows", json={
+            "name": "resumable",
+            "nodes": [{"id": "a", "node": f"{slow}@1", "inputs": {"x": 1}}, {"id": "b", "node": f"{slow}@1"},
+                      {"id": "c", "node": f"{plus}@1"}],
+            "connections": [{"from": "a.result", "to": "b.x"}, {"from": "b.result", "to": "c.x"}]})
+        assert wf.status_code == 201, wf.text
+        eid = h.post(f"/workflows/{wf.json()['id']}/executions", json={}).json()["execution_id"]
+        deadline = time.monotonic() + 60
+        while h.get(f"/executions/{eid}").json()["nodes"]["b"]["status"] != "running":
+            assert time.monotonic() < deadline, first.log()
+            time.sleep(0.1)
+        time.sleep(0.5)  # well inside b's 3 seconds
+        first_pid = first.proc.pid
+        first.kill()
+    finally:
+        first.stop()
+    assert rows(db, "SELECT status FROM workflow_executions") == [{"status": "running"}]
+    left = [c for c in docker_client.containers.list(all=True, ignore_removed=True, filters={"label": "org.qflow.owner"})
+            if f":{first_pid}:" in c.labels.get("org.qflow.worker", "")]
+    assert left, "the killed server's container should still be there before the next start"
+
+    second = Server(db, tmp_path / "second.log")
+    try:
+        second.http.headers["Authorization"] = f"Bearer {token}"
+        deadline = time.monotonic() + 90
+        while (ex := second.http.get(f"/executions/{eid}").json())["status"] not in ("completed", "failed"):
+            assert time.monotonic() < deadline, second.log()
+            time.sleep(0.2)
+        assert ex["status"] == "completed", (ex, second.log())
+        assert ex["nodes"]["c"]["outputs"] == {"result": 30}
+        (runner,) = rows(db, "SELECT runner_id FROM workflow_executions")
+        assert runner["runner_id"].split(":")[1] == str(second.proc.pid)
+        events = rows(db, "SELECT event_type, payload FROM workflow_execution_events ORDER BY id")
+        per_node = {}
+        for e in events:
+            node = json.loads(e["payload"] or "{}").get("node")
+            if node:
+                per_node.setdefault(node, []).append(e["event_type"])
+        assert per_node["a"] == ["node_started", "node_completed"]  # done before the kill: not run again
+        assert per_node["b"] == ["node_started", "node_retried", "node_started", "node_completed"]
+        assert per_node["c"] == ["node_started", "node_completed"]
+        retried = next(json.loads(e["payload"]) for e in events if e["event_type"] == "node_retried")
+        assert retried["reason"] == "worker_lost"
+        taken = [json.loads(e["payload"]) for e in events if e["event_type"] == "resumed"]
+        assert [(t["reason"], t["runner"]) for t in taken] == [("runner_lost", runner["runner_id"])]
+        assert taken[0]["previous_runner"].split(":")[1] == str(first_pid)
+        assert not [c for c in docker_client.containers.list(all=True, ignore_removed=True, filters={"label": "org.qflow.owner"})
+                    if f":{first_pid}:" in c.labels.get("org.qflow.worker", "")]
+    finally:
+        second.stop()
