@@ -5,17 +5,11 @@ is lost and runs again, the rest runs once — and the dead server's containers 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import time
 
-import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.support import QFLOW
+from tests.api.server import Server, login, rows
 
 pytestmark = pytest.mark.docker
 
@@ -23,68 +17,12 @@ SLOW = "import time\n\ndef main(x: int) -> int:\n    time.sleep(3)\n    return x
 PLUS = "def main(x: int) -> int:\n    return x * 10\n"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, db_url: str, log_path):
-        self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if k != "QFLOW_REDIS_URL"}
-        env.update(QFLOW_DATABASE_URL=db_url)
-        self.log_path = log_path
-        self.proc = subprocess.Popen([QFLOW, "server", "--port", str(self.port)], env=env,
-                                     stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}/api/v1", timeout=30)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if self.http.get("/health").status_code < 500:
-                    return
-            except httpx.TransportError:
-                pass
-            assert self.proc.poll() is None, self.log()
-            time.sleep(0.2)
-        raise AssertionError("the server did not answer:\n" + self.log())
-
-    def log(self) -> str:
-        return open(self.log_path, errors="replace").read()[-4000:]
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.http.close()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.http.close()
-
-
-def rows(db_url: str, sql: str, **params) -> list[dict]:
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as c:
-            return [dict(r._mapping) for r in c.execute(text(sql), params)]
-    finally:
-        engine.dispose()
-
-
 def test_a_killed_server_s_execution_is_resumed_by_the_next_server(tmp_path, docker_client, runner_image):
     db = f"sqlite:///{tmp_path / 'qflow.db'}"
     first = Server(db, tmp_path / "first.log")
     try:
         h = first.http
-        assert h.post("/auth/register", json={"email": "ada@example.com", "password": "correct horse"}).status_code == 201
-        token = h.post("/auth/login", json={"email": "ada@example.com", "password": "correct horse"}).json()["token"]
-        h.headers["Authorization"] = f"Bearer {token}"
+        token = login(h)
         slow = h.post("/nodes", json={"name": "slow", "code": SLOW}).json()["id"]
         plus = h.post("/nodes", json={"name": "times10", "code": PLUS}).json()["id"]
         wf = h.post("/workflows", json={

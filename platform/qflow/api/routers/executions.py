@@ -9,6 +9,7 @@ import time
 import uuid
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
@@ -21,6 +22,8 @@ from type_system import codec
 router = APIRouter(prefix="/executions", tags=["executions"])
 
 # How often the event stream looks for new events, and sends a comment to keep the connection open.
+# The stream waits asynchronously and reads the database in a worker thread only for the read itself:
+# a stream that slept in a thread would hold one of the server's 40 for as long as it is open.
 POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
 
@@ -162,7 +165,7 @@ def execution_events(execution_id: uuid.UUID, session: SessionDep, sessions: Ses
     from qflow.engine.queue.submit import EventFollower
 
     ex = _owned(session, user, execution_id)
-    session.rollback()
+    session.close()  # the stream may stay open for hours: hold no connection for it
     after = None
     if last_event_id:
         try:
@@ -171,11 +174,14 @@ def execution_events(execution_id: uuid.UUID, session: SessionDep, sessions: Ses
             raise HTTPException(422, "Last-Event-ID is not an event id") from None
     follower = EventFollower(sessions, ex.id, after_id=after)
 
-    def stream():
+    def read() -> tuple[bool, list]:
+        over = execution_status(sessions, ex.id) in EXECUTION_TERMINAL  # read before the events
+        return over, follower.poll()
+
+    async def stream():
         quiet_since = time.monotonic()
         while True:
-            over = execution_status(sessions, ex.id) in EXECUTION_TERMINAL  # read before the events
-            new = follower.poll()
+            over, new = await anyio.to_thread.run_sync(read)
             for ev in new:
                 yield _sse(ev)
             if new:
@@ -185,7 +191,7 @@ def execution_events(execution_id: uuid.UUID, session: SessionDep, sessions: Ses
             if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
                 quiet_since = time.monotonic()
                 yield ": keep-alive\n\n"
-            time.sleep(POLL_SECONDS)
+            await anyio.sleep(POLL_SECONDS)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
