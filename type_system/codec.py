@@ -55,6 +55,18 @@ def _sorted_items(items: list) -> list:
         return items
 
 
+# CPython 3.11+ refuses to turn an int of more digits into text (sys.int_info.default_max_str_digits):
+# a 3.9 runner would send one that the host cannot read.
+INT_DIGITS = 4300
+
+
+def _printable_int(v: int) -> bool:
+    try:
+        return len(str(abs(v))) <= INT_DIGITS
+    except ValueError:  # this interpreter's own limit
+        return False
+
+
 def encode(value: Any) -> Any:
     """A JSON-able form of `value` (json.dumps(encode(v), allow_nan=False) succeeds)."""
     return _enc(value, "value")
@@ -62,7 +74,12 @@ def encode(value: Any) -> Any:
 
 def _enc(v: Any, path: str) -> Any:
     c = v.__class__
-    if v is None or c is bool or c is str or c is int:
+    if v is None or c is bool or c is str:
+        return v
+    if c is int:
+        if v.bit_length() > 14000 and not _printable_int(v):
+            raise CodecError(f"{path}: an integer of more than {INT_DIGITS} digits cannot cross the boundary "
+                             f"(CPython 3.11+ refuses to convert it)")
         return v
     if c is float:
         if math.isfinite(v):

@@ -30,6 +30,8 @@ WORKER_LABEL = "org.qflow.worker"
 LEASE_LABEL = "org.qflow.lease"
 RUNNER_COMMAND = ["python3", "-B", "/opt/qflow/qflow_runner.py"]
 GRACE_SECONDS = 5.0
+READY_BYTES = 4096
+ANSWER_SLACK_BYTES = 1 << 20
 START_TIMEOUT = 30.0
 
 
@@ -78,6 +80,10 @@ class SandboxFailure(RuntimeError):
     """The platform's own failure around a container (reported as `SandboxError`)."""
 
 
+class RunnerGone(SandboxFailure):
+    """The runner's stream ended: the container stopped (killed for memory, or crashed)."""
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -101,7 +107,10 @@ def hardened_options(limits: Limits) -> dict:
         ulimits=[Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile),
                  Ulimit(name="fsize", soft=limits.tmp_mb * 1024 * 1024, hard=limits.tmp_mb * 1024 * 1024),
                  Ulimit(name="core", soft=0, hard=0)],
-        init=True,
+        # No docker-init: the runner is PID 1 and reaps what it inherits. PID 1 gets no signal sent
+        # from inside the container, and an init of the node's uid would be dumpable: a node could
+        # write to its stdout (the attach stream) through /proc/1/fd/1.
+        init=False,
         environment={},  # the image's own ENV only; nothing of the host's
         working_dir="/tmp",
         hostname="sandbox",
@@ -129,6 +138,7 @@ class RunnerContainer:
         self._stdout = bytearray()  # demultiplexed stdout, not yet split into lines
         self.stderr = bytearray()
         self.ready: dict | None = None
+        self._cap = READY_BYTES  # bytes of stdout allowed before the line that ends the answer
 
     # -- life cycle
 
@@ -139,18 +149,34 @@ class RunnerContainer:
         self.container.start()
         self.record.started_at = _now()
         self.record.status = "running"
-        line = self._read_line(time.monotonic() + START_TIMEOUT)
-        if line is None:
+        self._cap = READY_BYTES
+        try:
+            line = self._read_line(time.monotonic() + START_TIMEOUT)
+            self.ready = json.loads(line) if line is not None else None
+        except (RunnerGone, ValueError):
+            self.ready = None
+        if not isinstance(self.ready, dict) or not self.ready.get("ready"):
             raise SandboxFailure(f"the runner did not start: {self.stderr.decode(errors='replace')[-500:]}")
-        self.ready = json.loads(line)
         return self.ready
 
     def request(self, payload: dict, timeout: float) -> dict | None:
-        """Send one request; the runner's answer, or None when it did not answer in time or died."""
+        """Send one request; the runner's answer, or None when it did not answer in time. Raises
+        RunnerGone when the container stopped, SandboxFailure for an answer that is not this request's
+        (too big, not JSON, another id: the container must not be used again)."""
         assert self._sock is not None
+        # A runner answers with the outputs (JSON-escaped: up to 3x), logs and a little more.
+        self._cap = 3 * int(payload.get("output_limit") or self.limits.output_bytes) + ANSWER_SLACK_BYTES
         self._sock.sendall(json.dumps(payload).encode() + b"\n")
         line = self._read_line(time.monotonic() + timeout + GRACE_SECONDS)
-        return json.loads(line) if line is not None else None
+        if line is None:
+            return None
+        try:
+            answer = json.loads(line)
+        except (ValueError, RecursionError) as e:
+            raise SandboxFailure(f"the runner's answer is not readable JSON: {str(e)[:200]}") from None
+        if not isinstance(answer, dict) or answer.get("id") != payload.get("id"):
+            raise SandboxFailure("the runner answered something other than this request")
+        return answer
 
     def close(self, inspect: bool = True) -> ContainerRecord:
         """Kill and remove the container. With `inspect`, read its exit state (OOMKilled, exit code)
@@ -205,9 +231,11 @@ class RunnerContainer:
             except (socket.timeout, TimeoutError):
                 return None
             if not chunk:
-                return None
+                raise RunnerGone("the runner's container stopped")
             self._raw += chunk
             self._demux()
+            if len(self._stdout) > self._cap:
+                raise SandboxFailure(f"the runner sent more than {self._cap} bytes without ending its answer")
 
     def _demux(self) -> None:
         while len(self._raw) >= 8:

@@ -14,7 +14,7 @@ from typing import Any
 
 import docker
 
-from qflow.sandbox.container import Limits, SandboxFailure
+from qflow.sandbox.container import Limits, RunnerGone, SandboxFailure
 from qflow.sandbox.dependencies import DependencyError
 from qflow.sandbox.images import runner_image
 from qflow.sandbox.outcome import RunResult, failure
@@ -141,20 +141,28 @@ def run_prepared(node: PreparedNode, inputs: dict[str, Any], limits: Limits, ctx
         return failure("NodeError", f"DependencyError: {e}", node.python_version)
     except (SandboxFailure, docker.errors.DockerException, OSError) as e:
         return failure("SandboxError", str(e), node.python_version)
+    answer, gone, broken, died_of_oom = None, False, None, False
     try:
         answer = box.request(request, limits.timeout_seconds)
-        died_of_oom = answer is None and box.died_of_oom()
+    except RunnerGone:
+        gone = True
     except (SandboxFailure, docker.errors.DockerException, OSError) as e:
-        answer, died_of_oom, broken = None, False, str(e)
-    else:
-        broken = None
-    record = sandbox.release(box, healthy=answer is not None)
-    if own:
-        sandbox.close()  # nothing outlives a one-off run
+        broken = str(e)
+    except Exception as e:  # noqa: BLE001 — whatever it was, the container is released and the run reported
+        broken = f"{type(e).__name__}: {e}"
+    try:
+        died_of_oom = answer is None and broken is None and box.died_of_oom()
+    finally:
+        record = sandbox.release(box, healthy=answer is not None)
+        if own:
+            sandbox.close()  # nothing outlives a one-off run
     if broken:
         result = failure("SandboxError", broken, node.python_version)
     elif answer is None and (died_of_oom or record.oom_killed):
         result = failure("MemoryLimitExceeded", "the container was killed for exceeding its memory limit",
+                         node.python_version)
+    elif gone:
+        result = failure("SandboxError", f"the runner's container stopped (exit code {record.exit_code})",
                          node.python_version)
     elif answer is None:
         result = failure("TimeLimitExceeded", f"no answer within {limits.timeout_seconds:g} s; container killed",

@@ -1,0 +1,141 @@
+"""A warm execution container runs many nodes, one after another, and must be a boundary between them:
+a node can neither take over the runner (ptrace, /proc/<pid>/mem, its stdout) nor the zygote the
+next node is forked from, nor find an earlier node's data in memory or in shared places, nor stop
+the container from serving the next node. Each attack runs, then an honest node runs in the same
+container and must get its own, correct answer."""
+
+from __future__ import annotations
+
+import secrets
+
+import docker
+import pytest
+
+from qflow.sandbox.container import Limits
+from qflow.sandbox.run_node import prepare, run_prepared
+from qflow.sandbox.sandboxes import ExecutionContainers
+
+pytestmark = pytest.mark.docker
+
+HONEST = "def main(x: int) -> int:\n    return x * 2\n"
+
+
+@pytest.fixture
+def warm(docker_client, runner_image, no_leftover_containers):
+    sandbox = ExecutionContainers(docker_client, f"warm-boundary-{secrets.token_hex(4)}")
+
+    def run(code: str, inputs: dict | None = None, python: str = "3.11", timeout: float = 20):
+        return run_prepared(prepare(code, python_version=python), inputs or {}, Limits(timeout_seconds=timeout),
+                            sandbox=sandbox)
+
+    run.sandbox = sandbox
+    try:
+        yield run
+    finally:
+        sandbox.close()
+
+
+def one_container(*results) -> None:
+    assert len({r.container_id for r in results}) == 1, "the nodes should share one warm container"
+
+
+def test_a_node_cannot_reach_the_runner_or_the_zygote(warm):
+    probe = warm('''
+import ctypes, os
+def main() -> dict:
+    libc = ctypes.CDLL(None, use_errno=True)
+    out = {}
+    for name, pid in (("runner", 1), ("zygote", os.getppid())):
+        attached = libc.ptrace(16, pid, None, None) == 0  # PTRACE_ATTACH
+        seen = []
+        for path, mode in (("/proc/%d/mem" % pid, "r+b"), ("/proc/%d/fd/1" % pid, "wb"),
+                           ("/proc/%d/fd/0" % pid, "rb")):
+            try:
+                open(path, mode).close()
+                seen.append(path)
+            except OSError:
+                pass
+        out[name] = {"ptrace": attached, "opened": seen}
+    return out
+''')
+    assert probe.status == "completed", probe.error
+    assert probe.outputs["result"] == {"runner": {"ptrace": False, "opened": []},
+                                       "zygote": {"ptrace": False, "opened": []}}
+    after = warm(HONEST, {"x": 21})
+    assert after.status == "completed" and after.outputs == {"result": 42}
+    one_container(probe, after)
+
+
+def test_killing_the_runner_or_the_zygote_does_not_stop_the_next_node(warm):
+    attack = warm('''
+import os, signal
+def main() -> str:
+    os.kill(1, signal.SIGKILL)           # PID 1: ignored from inside the container
+    os.kill(os.getppid(), signal.SIGKILL)  # the zygote: the runner starts a fresh one
+    return "done"
+''')
+    assert attack.status == "completed", attack.error
+    after = warm(HONEST, {"x": 5})
+    assert after.status == "completed" and after.outputs == {"result": 10}
+    one_container(attack, after)
+
+
+def test_a_later_node_finds_nothing_of_an_earlier_node_in_memory(warm):
+    secret = secrets.token_hex(16)
+    first = warm('def main(s: str) -> str:\n    return "QFLOWLEAK:" + s\n', {"s": secret})
+    assert first.status == "completed" and first.outputs == {"result": "QFLOWLEAK:" + secret}
+    scan = warm('''
+import re
+def main() -> list[str]:
+    found = set()
+    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", buffering=0) as mem:
+        for line in maps:
+            parts = line.split()
+            if "r" not in parts[1]:
+                continue
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except (OSError, OverflowError, ValueError):
+                continue
+            found.update(m.decode() for m in re.findall(rb"QFLOWLEAK:([0-9a-f]{32})", data))
+    return sorted(found)
+''')
+    assert scan.status == "completed", scan.error
+    assert secret not in scan.outputs["result"]
+    one_container(first, scan)
+
+
+def test_files_and_ipc_a_node_leaves_are_gone_for_the_next(warm):
+    leave = warm('''
+import ctypes, os
+def main() -> int:
+    open("/dev/shm/secret", "w").write("left by A")
+    os.makedirs("/tmp/locked/inner")
+    open("/tmp/locked/inner/f", "w").write("left by A")
+    os.chmod("/tmp/locked", 0)  # a directory its owner cannot list: still removed
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.shmget(4242, 4096, 0o1600)  # IPC_CREAT | 0600: a System V segment
+''')
+    assert leave.status == "completed" and leave.outputs["result"] >= 0, leave.error
+    look = warm('''
+import os
+def main() -> dict:
+    with open("/proc/sysvipc/shm") as f:
+        segments = len(f.read().splitlines()) - 1
+    return {"tmp": [e for e in os.listdir("/tmp") if not e.startswith("node-")],
+            "shm": os.listdir("/dev/shm"), "segments": segments}
+''')
+    assert look.status == "completed", look.error
+    assert look.outputs["result"] == {"tmp": [], "shm": [], "segments": 0}
+    one_container(leave, look)
+
+
+@pytest.mark.parametrize("python", ["3.9", "3.11"])
+def test_an_integer_the_host_cannot_read_is_an_output_error(warm, python):
+    r = warm("def main() -> int:\n    return 10 ** 5000\n", python=python)
+    assert r.status == "failed" and r.error["type"] == "OutputValidationError", r.error
+    assert "4300 digits" in r.error["message"]
+    after = warm(HONEST, {"x": 1}, python=python)
+    assert after.status == "completed" and after.outputs == {"result": 2}
