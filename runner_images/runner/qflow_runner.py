@@ -38,6 +38,7 @@ LOG_TAIL = 8192
 OOM_FILES = ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
 PR_SET_DUMPABLE = 4
 ZYGOTE_TIMEOUT = 10.0  # seconds the supervisor waits for the zygote to answer
+REAP_SECONDS = 0.5  # how often PID 1 reaps orphans while a node runs
 # Places a node can leave files in, other than its own /tmp/node-<id> (all of /tmp is emptied).
 SHARED_DIRS = ("/tmp", "/dev/shm", "/dev/mqueue")
 _libc = None
@@ -382,6 +383,17 @@ def kill_strays(keep):
                 pass
 
 
+def reap_orphans(keep):
+    """Reap exited orphans (handed to PID 1 when their parent died) without waiting: zombies would
+    count against the pids limit of the node that is still running."""
+    for pid in children():
+        if pid not in keep:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
 def children():
     """This process's children, zombies included (from /proc: their parent pid)."""
     me = str(os.getpid())
@@ -483,12 +495,17 @@ def handle(request, line, zygote):
     if pidfd is not None:
         sel.register(pidfd, selectors.EVENT_READ, "exit")
     deadline = started + timeout
+    reaped_at = started
     while not exited and not outcome:
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        left = deadline - now
         if left <= 0:
             outcome = "timeout"
             break
-        for key, _ in sel.select(left):
+        if now - reaped_at >= REAP_SECONDS:
+            reap_orphans(keep=[zygote.pid])
+            reaped_at = now
+        for key, _ in sel.select(min(left, REAP_SECONDS)):
             if key.data == "exit":
                 exited = True
             elif key.data == "request":

@@ -139,3 +139,28 @@ def test_an_integer_the_host_cannot_read_is_an_output_error(warm, python):
     assert "4300 digits" in r.error["message"]
     after = warm(HONEST, {"x": 1}, python=python)
     assert after.status == "completed" and after.outputs == {"result": 2}
+
+
+def test_the_runner_as_init_reaps_orphans_while_a_node_runs(warm):
+    r = warm('''
+import os, time
+def main() -> dict:
+    for _ in range(10):  # each grandchild is orphaned, exits, and is handed to PID 1
+        if os.fork() == 0:
+            if os.fork() == 0:
+                os._exit(0)
+            os._exit(0)
+        os.wait()
+    time.sleep(2)
+    zombies = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()[0] == "Z":
+                    zombies += 1
+            except OSError:
+                pass
+    return {"zombies": zombies}
+''')
+    assert r.status == "completed", r.error
+    assert r.outputs["result"] == {"zombies": 0}
