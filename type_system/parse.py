@@ -51,6 +51,7 @@ from type_system.types import (
 __all__ = ["TypeParseError", "parse_type"]
 
 _SCALARS = {name: Scalar(name) for name in SCALAR_NAMES}
+_DIGITS = frozenset("0123456789")
 
 _ALIASES_SCALAR = {
     "object": ANY,
@@ -274,7 +275,7 @@ class _Parser:
         if i < n and s[i] in "-0123456789":
             j = i + 1 if s[i] == "-" else i
             k = j
-            while k < n and s[k].isdigit():
+            while k < n and s[k] in _DIGITS:  # ASCII only: str.isdigit() is true of '²', which int() refuses
                 k += 1
             if k == j:
                 raise self.error("expected digits after '-'", j)
@@ -283,8 +284,12 @@ class _Parser:
                 raise self.error("an int literal has no leading zeros", j)
             if k < n and (s[k] in ".eEjJxXoObB_" or s[k].isalpha()):
                 raise self.error("Literal values are ints, strings, bytes, True, False or None", start)
+            try:
+                value = int(s[start:k])
+            except ValueError:  # Python refuses to convert more than sys.get_int_max_str_digits() digits
+                raise self.error(f"an int literal of {len(digits)} digits is too long", j) from None
             self.i = k
-            return int(s[start:k])
+            return value
         is_bytes = False
         if i < n and s[i] in "bB" and i + 1 < n and s[i + 1] in "'\"":
             is_bytes = True

@@ -123,6 +123,10 @@ def test_bad_type_string_is_422_with_message_and_position(client):
     assert isinstance(r.json()["detail"]["position"], int)
     bad_inline = _check(client, h, "int", "int", custom_types={"P": {"fields": {"x": "list["}}})
     assert bad_inline.status_code == 422 and "'P'" in bad_inline.json()["detail"]["message"]
+    # An int literal longer than int() converts is a parse error too, not a 500.
+    huge = _check(client, h, "Literal[" + "9" * 5000 + "]", "float")
+    assert huge.status_code == 422 and huge.json()["detail"]["position"] == 8
+    assert "too long" in huge.json()["detail"]["message"]
 
 
 def test_custom_types_crud_and_their_use_in_checks(client):

@@ -149,6 +149,9 @@ def test_literal_values_keep_their_types():
         ("Optional", 8, "needs arguments"),
         ("(int)", 0, "unexpected '('"),
         ("list[int]]", 9, "unexpected ']'"),
+        ("Literal[1²]", 9, "expected ']'"),  # a digit to str.isdigit(), not to int()
+        ("Literal[" + "9" * 5000 + "]", 8, "5000 digits is too long"),  # over int()'s 4300-digit limit
+        ("Literal[-" + "9" * 5000 + "]", 9, "too long"),
     ],
 )
 def test_parse_errors_name_the_position(text, position, fragment):
