@@ -32,6 +32,8 @@ Progress = Callable[[str, str, RunResult | None], None]
 
 # How many times a stalled in-process execution is recovered before it is failed.
 MAX_RECOVERIES = 10
+# Failed looks at the database in a row (one a second) before an in-process execution is given up.
+MAX_WATCH_FAILURES = 120
 
 # Executions this process runs in-process, so a resume (API) reaches the thread pool that runs them.
 _LOCAL: dict[uuid.UUID, LocalDispatcher] = {}
@@ -106,31 +108,49 @@ def run_execution(sessions: sessionmaker[Session], execution_id: uuid.UUID, prog
         except state.TransitionRefused as e:
             if e.status not in ("running", "paused"):  # already over: nothing to run
                 return outcome(sessions, execution_id, tuning.files_dir)
-        recoveries = 0
+        recoveries = [0]
         # Recovery as the reconciler does it, with every node of this idle pool counted as lost.
         now_stale = SimpleNamespace(stale_after_seconds=0.0, requeue_grace_seconds=0.0)
-        while True:
+
+        def watch() -> bool:
+            """One look at the execution; True once it is over."""
             status = state.execution_status(sessions, execution_id)
             if status in state.EXECUTION_TERMINAL or status is None:
-                break
+                return True
             if not dispatcher.wait_idle(timeout=0.5):
-                continue
+                return False
             status = state.execution_status(sessions, execution_id)
             if status != "running":
                 if status == "paused":
                     time.sleep(0.2)
-                continue
+                return False
             # Idle, yet running: a job died before it could record its node. Put it right.
             time.sleep(0.05)
             if not dispatcher.idle():
-                continue
-            recoveries += 1
-            if recoveries > MAX_RECOVERIES:
+                return False
+            recoveries[0] += 1
+            if recoveries[0] > MAX_RECOVERIES:
                 state.abort(sessions, execution_id, {"type": "SandboxError", "traceback": None,
                                                      "message": "the in-process engine could not make progress"})
-                break
+                return True
             reconcile(sessions, dispatcher, snapshots, tuning, now_stale, queue="inprocess",
                       execution_id=execution_id)
+            return False
+
+        failures = 0
+        while True:
+            try:
+                if watch():
+                    break
+                failures = 0
+            except Exception as e:  # noqa: BLE001 — the database blinked: the jobs go on; look again
+                failures += 1
+                log.warning("watching execution %s failed (%d in a row): %s", execution_id, failures, e)
+                if failures >= MAX_WATCH_FAILURES:
+                    state.abort(sessions, execution_id, {"type": "SandboxError", "traceback": None,
+                                                         "message": f"the in-process engine lost its database: {e}"})
+                    break
+                time.sleep(1.0)
         dispatcher.wait_idle(timeout=30)  # a cancelled node's job records its end
     finally:
         with _LOCAL_LOCK:

@@ -6,6 +6,7 @@ containers here: these tests are about the database)."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -261,3 +262,71 @@ def test_job_ids_are_plain_and_unique_per_attempt():
     e = uuid.UUID(int=1)
     assert Job(e, "a-1", 2).job_id != Job(e, "a", 12).job_id
     assert Job(e, "n", 1).args() == [str(e), "n", 1]
+
+
+CHAIN2 = {"nodes": [{"id": "a", "node": "./one.py"}, {"id": "b", "node": "./one.py"}],
+          "connections": [{"from": "a.result", "to": "b.x"}]}
+
+
+def test_a_finish_that_commits_while_the_reconciler_takes_the_node_away_is_not_recorded_twice(db, tmp_path, monkeypatch):
+    """The reconciler decides a node is lost (stale heartbeat) while its slow-but-alive worker
+    finishes it. Whichever transaction goes second must see the first: on SQLite (no FOR UPDATE) the
+    reconciler's transaction holds the writer lock from its first read."""
+    from datetime import timedelta
+
+    from qflow.db.base import utcnow
+    from qflow.engine.queue import state
+
+    url, sessions = db
+    eid, snap, _ = make_execution(sessions, tmp_path, CHAIN2)
+    t = tuning(tmp_path)
+    claim = state.claim(sessions, snap, eid, "a", 1, "slow-worker", tmp_path)
+    inside, results = threading.Event(), {}
+    real = state._lost_runs
+
+    def lost_runs_then_wait(s, node_id):  # the reconciler has read the node; let the finish try now
+        inside.set()
+        time.sleep(0.5)
+        return real(s, node_id)
+
+    monkeypatch.setattr(state, "_lost_runs", lost_runs_then_wait)
+
+    def reconciler():
+        results["lost"] = state.requeue_lost(sessions, snap, eid, claim.node_id, 1, utcnow() + timedelta(seconds=5), t)
+
+    def worker():
+        inside.wait(10)
+        results["finish"] = state.finish(sessions, snap, eid, "a", claim.node_id, 1, "slow-worker", ok(1), t)
+
+    threads = [threading.Thread(target=reconciler), threading.Thread(target=worker)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert results["lost"].recorded != results["finish"].recorded  # exactly one of them
+    a = rows(url, "SELECT status, attempt FROM node_executions WHERE node_key = 'a'")[0]
+    events = [r["event_type"] for r in rows(url, "SELECT event_type, payload FROM workflow_execution_events ORDER BY id")
+              if r["event_type"].startswith("node_")]
+    if results["finish"].recorded:
+        assert a["status"] == "completed" and events == ["node_started", "node_completed"]
+    else:
+        assert a["status"] == "queued" and events == ["node_started", "node_retried"]
+
+
+def test_a_lost_node_of_a_cancelled_execution_is_cancelled_not_left_running(db, tmp_path):
+    from datetime import timedelta
+
+    from qflow.db.base import utcnow
+    from qflow.engine.queue import state
+
+    url, sessions = db
+    eid, snap, _ = make_execution(sessions, tmp_path, CHAIN2)
+    claim = state.claim(sessions, snap, eid, "a", 1, "dead-worker", tmp_path)
+    state.cancel(sessions, eid)
+    assert rows(url, "SELECT status FROM node_executions WHERE node_key = 'a'") == [{"status": "running"}]
+    later = utcnow() + timedelta(hours=1)
+    lost = state.lost_nodes(sessions, later, "rq")
+    assert [(r.execution_id, r.attempt) for r in lost] == [(eid, 1)]
+    t = state.requeue_lost(sessions, snap, eid, claim.node_id, 1, later, tuning(tmp_path))
+    assert t.recorded and not t.jobs
+    assert rows(url, "SELECT status FROM node_executions WHERE node_key = 'a'") == [{"status": "cancelled"}]

@@ -324,10 +324,12 @@ class NodeRunner:
             if c.input_error is not None:
                 result = failure("InputValidationError", c.input_error, version)
             else:
-                self._dependency_layer(snap, key)
                 with p.sandboxes.use(e, snap.isolation) as sandbox:
                     watched = Watched(sandbox)
                     with p.heartbeats.track(c.node_id, watched):
+                        # Building a dependency layer can take minutes: heartbeats go on meanwhile,
+                        # or the reconciler would take the node away as lost.
+                        self._dependency_layer(snap, key)
                         result = run_prepared(snap.prepared(key), c.inputs, snap.limits(key), sandbox=watched)
                     if watched.stopped == "cancelled" and result.status != "completed":
                         result.status, result.error = "cancelled", None

@@ -26,6 +26,7 @@ dispatch leaves a node 'queued' with no job, which the reconciler finds and enqu
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from types import SimpleNamespace
@@ -36,6 +37,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Float, String, Uuid, any_, bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from qflow.db.base import JSONType, UTCDateTime, utcnow, uuid7
@@ -150,8 +153,21 @@ def _engine(sessions: sessionmaker[Session]):
 
 
 def _begin(sessions: sessionmaker[Session]):
-    """One transaction on a Core connection (the ORM adds nothing to these statements but time)."""
-    return _engine(sessions).begin()
+    """One transaction on a Core connection (the ORM adds nothing to these statements but time). On
+    SQLite it holds the writer lock from its first statement: its reads (status checks, FOR UPDATE
+    that SQLite ignores) decide its writes, so nothing may commit in between."""
+    engine = _engine(sessions)
+    return _sqlite_writing(engine) if engine.dialect.name == "sqlite" else engine.begin()
+
+
+@contextlib.contextmanager
+def _sqlite_writing(engine):
+    # pysqlite begins a transaction only at the first write, so the reads before it would run on
+    # their own; an explicit BEGIN IMMEDIATE (pysqlite then adds none) waits for the writer lock
+    # (busy_timeout) and holds it to the end.
+    with engine.begin() as s:
+        s.exec_driver_sql("BEGIN IMMEDIATE")
+        yield s
 
 
 def _connect(sessions: sessionmaker[Session]):
@@ -300,11 +316,10 @@ def upsert_container(s: Connection, execution_id: uuid.UUID, rec: ContainerRecor
         exit_code=rec.exit_code, oom_killed=rec.oom_killed, created_at=rec.created_at,
         started_at=rec.started_at, finished_at=rec.finished_at,
         removed_at=utcnow() if rec.status == "removed" else None)
-    row_id = s.scalar(update(CT).where(CT.c.docker_id == rec.docker_id).values(**values).returning(CT.c.id))
-    if row_id is None:
-        row_id = uuid7()
-        s.execute(insert(CT).values(id=row_id, docker_id=rec.docker_id, **values))
-    return row_id
+    # One statement: two nodes finishing on the same new warm container at once must not both insert.
+    insert_for = pg_insert if s.dialect.name == "postgresql" else sqlite_insert
+    return s.scalar(insert_for(CT).values(id=uuid7(), docker_id=rec.docker_id, **values)
+                    .on_conflict_do_update(index_elements=[CT.c.docker_id], set_=values).returning(CT.c.id))
 
 
 def containers_closed(sessions: sessionmaker[Session], execution_id: uuid.UUID, records: list[ContainerRecord]) -> None:
@@ -445,12 +460,16 @@ def start(sessions: sessionmaker[Session], execution_id: uuid.UUID, snap: Snapsh
     """pending → running; the nodes without parents are queued."""
     now = utcnow()
     with _begin(sessions) as s:
-        row = _lock(s, execution_id)  # nothing else touches a pending execution's nodes
+        row = _status(s, execution_id)
         if row is None or row.status != "pending":
             raise TransitionRefused(row.status if row else None)
-        s.execute(update(EX).where(EX.c.id == execution_id).values(status="running", started_at=now))
-        _event(s, execution_id, "started", None, {"nodes": len(snap.order)})
+        # Node rows first, the execution row last (the lock order of every transition; a cancel
+        # that came first leaves the execution not pending, and this rolls back).
         jobs = _queue_ready(s, execution_id, snap, snap.roots, now)
+        if s.execute(update(EX).where(EX.c.id == execution_id, EX.c.status == "pending")
+                     .values(status="running", started_at=now)).rowcount != 1:
+            raise TransitionRefused((_status(s, execution_id) or SimpleNamespace(status=None)).status)
+        _event(s, execution_id, "started", None, {"nodes": len(snap.order)})
     return Transition(jobs)
 
 
@@ -552,7 +571,7 @@ def finish(sessions: sessionmaker[Session], snap: Snapshot, execution_id: uuid.U
     container_key = (str(engine.url), rec.docker_id) if rec is not None else None
     written: list = []
     try:
-        with engine.begin() as s:
+        with _begin(sessions) as s:
             # The execution was running when the node was claimed; should it have been paused or
             # cancelled since, `_settle` (which sees its status as of this commit) puts that right.
             kind = (result.error or {}).get("type")
@@ -739,39 +758,43 @@ def requeue_lost(sessions: sessionmaker[Session], snap: Snapshot, execution_id: 
     """A running node whose heartbeat is older than `cutoff` lost its worker: run it again (a new
     attempt) — or, after `lost_worker_retries` such losses, fail it."""
     now = utcnow()
-    with _begin(sessions) as s:
-        status = (_status(s, execution_id) or SimpleNamespace(status=None)).status
-        row = s.execute(select(NE.c.node_key, NE.c.worker_id, NE.c.heartbeat_at).where(
-            NE.c.id == node_id, NE.c.status == "running", NE.c.attempt == attempt,
-            NE.c.heartbeat_at < cutoff).with_for_update(key_share=True)).one_or_none()
-        if row is None:
-            return Transition(recorded=False)
-        key = row.node_key
-        error = {"type": "SandboxError", "traceback": None,
-                 "message": f"worker {row.worker_id} stopped answering during attempt {attempt} "
-                            f"(last heartbeat {row.heartbeat_at.isoformat()})"}
-        lost = _lost_runs(s, node_id) + 1
-        t = Transition()
-        if status == "cancelled":
-            new = "cancelled"
-        elif lost > tuning.lost_worker_retries:
-            new = "failed"
-        else:
-            new = "queued" if status == "running" else "pending"
-        s.execute(update(NE).where(NE.c.id == node_id).values(status=new, error=error, finished_at=now,
-                                                               queued_at=now))
-        _error_log(s, execution_id, node_id, error, {"node": key, "attempt": attempt, "reason": LOST})
-        if new in ("queued", "pending"):
-            _event(s, execution_id, "node_retried", node_id,
-                   {"node": key, "attempt": attempt, "next_attempt": attempt + 1, "delay_seconds": 0,
-                    "reason": LOST, "worker": row.worker_id})
-            if new == "queued":
-                t.jobs.append(Job(execution_id, key, attempt + 1))
-        elif new == "failed":
-            _event(s, execution_id, "node_failed", node_id, {"node": key, "attempt": attempt, "status": "failed",
-                                                             "error_type": "SandboxError", "reason": LOST})
-            t.skipped = _skip_descendants(s, execution_id, snap, key, now)
-        t.ended = _settle(s, execution_id, snap, now, t)
+    try:
+        with _begin(sessions) as s:
+            status = (_status(s, execution_id) or SimpleNamespace(status=None)).status
+            row = s.execute(select(NE.c.node_key, NE.c.worker_id, NE.c.heartbeat_at).where(
+                NE.c.id == node_id, NE.c.status == "running", NE.c.attempt == attempt,
+                NE.c.heartbeat_at < cutoff).with_for_update(key_share=True)).one_or_none()
+            if row is None:
+                return Transition(recorded=False)
+            key = row.node_key
+            error = {"type": "SandboxError", "traceback": None,
+                     "message": f"worker {row.worker_id} stopped answering during attempt {attempt} "
+                                f"(last heartbeat {row.heartbeat_at.isoformat()})"}
+            lost = _lost_runs(s, node_id) + 1
+            t = Transition()
+            if status in EXECUTION_TERMINAL or status is None:  # cancelled, or failed by another branch
+                new = "cancelled"
+            elif lost > tuning.lost_worker_retries:
+                new = "failed"
+            else:
+                new = "queued" if status == "running" else "pending"
+            if s.execute(update(NE).where(NE.c.id == node_id, NE.c.status == "running", NE.c.attempt == attempt)
+                         .values(status=new, error=error, finished_at=now, queued_at=now)).rowcount != 1:
+                raise _Refused()  # recorded meanwhile: the read above was not under a lock after all
+            _error_log(s, execution_id, node_id, error, {"node": key, "attempt": attempt, "reason": LOST})
+            if new in ("queued", "pending"):
+                _event(s, execution_id, "node_retried", node_id,
+                       {"node": key, "attempt": attempt, "next_attempt": attempt + 1, "delay_seconds": 0,
+                        "reason": LOST, "worker": row.worker_id})
+                if new == "queued":
+                    t.jobs.append(Job(execution_id, key, attempt + 1))
+            elif new == "failed":
+                _event(s, execution_id, "node_failed", node_id, {"node": key, "attempt": attempt, "status": "failed",
+                                                                 "error_type": "SandboxError", "reason": LOST})
+                t.skipped = _skip_descendants(s, execution_id, snap, key, now)
+            t.ended = _settle(s, execution_id, snap, now, t)
+    except _Refused:
+        return Transition(recorded=False)
     return t
 
 
@@ -792,11 +815,11 @@ def settle(sessions: sessionmaker[Session], execution_id: uuid.UUID, snap: Snaps
 
 def lost_nodes(sessions: sessionmaker[Session], cutoff: datetime, queue: str,
                execution_id: uuid.UUID | None = None) -> list:
-    """Running nodes of active executions on `queue` whose heartbeat is older than `cutoff`."""
+    """Running nodes of executions on `queue` whose heartbeat is older than `cutoff` — of ended ones
+    too: a node of a cancelled (or failed) execution whose worker died would stay `running`."""
     q = (select(NE.c.id, NE.c.execution_id, NE.c.attempt)
          .join(EX, EX.c.id == NE.c.execution_id)
-         .where(NE.c.status == "running", NE.c.heartbeat_at < cutoff, EX.c.queue == queue,
-                EX.c.status.in_(EXECUTION_ACTIVE)))
+         .where(NE.c.status == "running", NE.c.heartbeat_at < cutoff, EX.c.queue == queue))
     if execution_id is not None:
         q = q.where(NE.c.execution_id == execution_id)
     with _connect(sessions) as s:
