@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +28,11 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SessionsDep = Annotated[sessionmaker, Depends(get_sessions)]
+
+# Version numbers are INTEGER columns and offsets go to SQL as integers: a number past them is bad
+# input (422), not an overflow in the database driver (500).
+MAX_INT = 2**31 - 1
+VersionPath = Annotated[int, Path(ge=1, le=MAX_INT, description="a version number, from 1")]
 
 
 def get_current_user(sessions: SessionsDep,

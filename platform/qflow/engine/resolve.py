@@ -24,7 +24,9 @@ def _inspect(code: str, main: str, python_version: str) -> dict:
     return inspect_node(code, main=main, python_version=python_version)
 
 
-STORED_REF = re.compile(r"^(?P<id>[0-9a-fA-F-]{36})@(?P<version>\d+)$")
+STORED_REF = re.compile(r"^(?P<id>[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})@(?P<version>[0-9]+)$")
+# Version numbers are INTEGER columns: a bigger one names no version (and would overflow the driver).
+MAX_VERSION = 2**31 - 1
 LIBRARY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -48,7 +50,11 @@ def resolve_node(key: str, ref: str, main: str | None, python_version: str, base
     With `viewer_id`, a stored node must be that user's own or public."""
     m = STORED_REF.match(ref)
     if m:
-        return _stored(key, ref, uuid.UUID(m.group("id")), int(m.group("version")), session, viewer_id)
+        digits = m.group("version")
+        version = int(digits) if len(digits) <= 10 else MAX_VERSION + 1  # int() refuses over 4300 digits
+        if not 1 <= version <= MAX_VERSION:
+            raise ResolveError(f"{ref}: no such node version")
+        return _stored(key, ref, uuid.UUID(m.group("id")), version, session, viewer_id)
     if ref.endswith(".py"):
         if base_dir is None:
             raise ResolveError(f"{ref}: a file path needs a workflow file to be relative to")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import exists, or_, select
 
-from qflow.api.deps import CurrentUser, SessionDep, not_found
+from qflow.api.deps import MAX_INT, CurrentUser, SessionDep, VersionPath, not_found
 from qflow.db.base import utcnow
 from qflow.db.models import NodeTag, PythonNode, PythonNodeVersion, python_node_tag_links
 from qflow.services.nodes import save_version, set_tags, tags_of, used_by_workflows, visible_nodes
@@ -134,7 +134,7 @@ def list_nodes(session: SessionDep, user: CurrentUser,
                tag: Annotated[list[str] | None, Query(description="only nodes with every tag given")] = None,
                template: bool | None = None, public: bool | None = None, mine: bool | None = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> list[NodeOut]:
+               offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0) -> list[NodeOut]:
     stmt = visible_nodes(user.id)
     if q:
         like = f"%{q}%"
@@ -215,7 +215,7 @@ def list_versions(node_id: uuid.UUID, session: SessionDep, user: CurrentUser) ->
 
 
 @router.get("/{node_id}/versions/{version}")
-def get_version(node_id: uuid.UUID, version: int, session: SessionDep, user: CurrentUser) -> dict:
+def get_version(node_id: uuid.UUID, version: VersionPath, session: SessionDep, user: CurrentUser) -> dict:
     node = get_visible(session, user, node_id)
     v = session.scalars(select(PythonNodeVersion).where(PythonNodeVersion.node_id == node.id,
                                                         PythonNodeVersion.version == version)).one_or_none()

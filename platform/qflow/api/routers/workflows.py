@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from qflow.api.deps import CurrentUser, SessionDep, SessionsDep, not_found
+from qflow.api.deps import MAX_INT, CurrentUser, SessionDep, SessionsDep, VersionPath, not_found
 from qflow.db.models import Workflow, WorkflowTag, WorkflowVersion, WorkflowVersionNode, workflow_tag_links
 from qflow.engine.prepare import WorkflowInvalid, prepare_workflow
 from qflow.engine.queue.snapshot import workflow_document
@@ -41,7 +41,7 @@ class VersionOut(BaseModel):
 class ExecutionIn(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     # Which saved version to run (default: the latest).
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_INT)
 
 
 class TagsIn(BaseModel):
@@ -173,7 +173,8 @@ def list_versions(workflow_id: uuid.UUID, session: SessionDep, user: CurrentUser
 
 
 @router.get("/{workflow_id}/versions/{version}", response_model=VersionOut)
-def get_version(workflow_id: uuid.UUID, version: int, session: SessionDep, user: CurrentUser) -> VersionOut:
+def get_version(workflow_id: uuid.UUID, version: VersionPath, session: SessionDep,
+                user: CurrentUser) -> VersionOut:
     _, v = _owned(session, user, workflow_id, version)
     return VersionOut(id=v.id, version=v.version, definition=v.definition, created_at=v.created_at)
 
