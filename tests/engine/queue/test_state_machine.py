@@ -330,3 +330,60 @@ def test_a_lost_node_of_a_cancelled_execution_is_cancelled_not_left_running(db, 
     t = state.requeue_lost(sessions, snap, eid, claim.node_id, 1, later, tuning(tmp_path))
     assert t.recorded and not t.jobs
     assert rows(url, "SELECT status FROM node_executions WHERE node_key = 'a'") == [{"status": "cancelled"}]
+
+
+@pytest.mark.parametrize("round_", range(6))
+def test_start_and_cancel_at_once_neither_deadlocks_nor_leaves_a_half_state(db, tmp_path, round_):
+    """Both take node rows first and the execution row last: whichever commits second sees the first."""
+    from qflow.config import Settings
+    from qflow.engine.prepare import prepare_workflow
+    from qflow.engine.queue import state, submit
+    from qflow.engine.queue.snapshot import SnapshotCache
+    from qflow.engine.spec import parse_workflow
+
+    url, sessions = db
+    (tmp_path / "one.py").write_text("def main(x: int = 0) -> int:\n    return x + 1\n")
+    spec = parse_workflow({"name": "t", **DIAMOND, "nodes": [{"id": k, "node": "./one.py"} for k in "abc"],
+                           "connections": []})
+    resolved, plan = prepare_workflow(spec, {}, tmp_path)
+    eid = submit.create(sessions, spec, resolved, plan, {}, queue="rq", app_settings=Settings(files_dir=tmp_path))
+    snap = SnapshotCache().get(sessions, eid)
+
+    def attempt(transition):
+        def run():
+            try:
+                transition()
+                return "done"
+            except state.TransitionRefused:
+                return "refused"
+            except Exception as e:  # noqa: BLE001 — a deadlock, say: reported, not lost in the thread
+                return repr(e)
+        return run
+
+    outcomes = race(attempt(lambda: state.start(sessions, eid, snap)), attempt(lambda: state.cancel(sessions, eid)))
+    assert set(outcomes) <= {"done", "refused"}, outcomes
+    ex = rows(url, "SELECT status FROM workflow_executions")[0]["status"]
+    nodes = {r["status"] for r in rows(url, "SELECT status FROM node_executions")}
+    assert ex == "cancelled" or (ex == "running" and nodes == {"queued"})
+    if ex == "cancelled":
+        assert nodes == {"cancelled"}
+
+
+def test_container_rows_of_one_container_recorded_at_once_are_one_row(db, tmp_path):
+    from datetime import datetime, timezone
+
+    from qflow.engine.queue import state
+    from qflow.sandbox.container import ContainerRecord, Limits
+
+    url, sessions = db
+    eid, _, _ = make_execution(sessions, tmp_path, DIAMOND)
+    rec = ContainerRecord(docker_id="d" * 64, image="qflow-runner:3.11", limits=Limits(),
+                          created_at=datetime.now(timezone.utc))
+
+    def record():
+        with state._begin(sessions) as s:
+            return state.upsert_container(s, eid, rec)
+
+    ids = race(*[record for _ in range(6)])
+    assert len(set(ids)) == 1
+    assert rows(url, "SELECT count(*) AS n FROM containers")[0]["n"] == 1
