@@ -24,3 +24,15 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 120, input: st
 
     return subprocess.run([QFLOW, *args], capture_output=True, text=True, timeout=timeout, input=input,
                           env={**os.environ, **(env or {})})
+
+
+def rows(db_url: str, sql: str, **params) -> list[dict]:
+    """The rows of one query, as dicts, on a throwaway engine (the process's engines stay as they are)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            return [dict(r._mapping) for r in c.execute(text(sql), params)]
+    finally:
+        engine.dispose()

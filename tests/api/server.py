@@ -10,7 +10,6 @@ import subprocess
 import time
 
 import httpx
-from sqlalchemy import create_engine, text
 
 from tests.support import QFLOW
 
@@ -58,15 +57,6 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self.http.close()
-
-
-def rows(db_url: str, sql: str, **params) -> list[dict]:
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as c:
-            return [dict(r._mapping) for r in c.execute(text(sql), params)]
-    finally:
-        engine.dispose()
 
 
 def login(http: httpx.Client, email: str = "ada@example.com", password: str = "correct horse") -> str:

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from tests.api.server import Server, login, rows
+from tests.api.server import Server, login
+from tests.support import rows
 
 pytestmark = pytest.mark.docker
 

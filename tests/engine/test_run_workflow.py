@@ -6,20 +6,10 @@ import json
 import textwrap
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.support import REPO, run_cli
+from tests.support import REPO, rows, run_cli
 
 pytestmark = pytest.mark.docker
-
-
-def rows(db_url: str, sql: str, **params):
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as c:
-            return [dict(r._mapping) for r in c.execute(text(sql), params)]
-    finally:
-        engine.dispose()
 
 
 def test_demo_workflow_runs_and_is_recorded(tmp_path, runner_image, no_leftover_containers):
