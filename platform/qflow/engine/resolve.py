@@ -54,7 +54,10 @@ def resolve_node(key: str, ref: str, main: str | None, python_version: str, base
         version = int(digits) if len(digits) <= 10 else MAX_VERSION + 1  # int() refuses over 4300 digits
         if not 1 <= version <= MAX_VERSION:
             raise ResolveError(f"{ref}: no such node version")
-        return _stored(key, ref, uuid.UUID(m.group("id")), version, session, viewer_id)
+        row = _stored(ref, uuid.UUID(m.group("id")), version, session, viewer_id)
+        # A stored version was saved for a Python version of its own (part of what the version is);
+        # the workflow's applies to the nodes that have none: library names and files.
+        return _from_row(key, ref, row, main, row.python_version)
     if ref.endswith(".py"):
         if base_dir is None:
             raise ResolveError(f"{ref}: a file path needs a workflow file to be relative to")
@@ -63,9 +66,9 @@ def resolve_node(key: str, ref: str, main: str | None, python_version: str, base
             raise ResolveError(f"{ref}: no such file next to the workflow ({path})")
     elif LIBRARY_NAME.match(ref):
         if session is not None:
-            builtin = _builtin(key, ref, session)
-            if builtin is not None:
-                return builtin
+            row = _builtin(ref, session)
+            if row is not None:
+                return _from_row(key, ref, row, main, python_version)
         path = NODE_LIBRARY_DIR / f"{ref}.py"
         if not path.is_file():
             raise ResolveError(f"{ref}: no node of that name in node_library/")
@@ -76,7 +79,7 @@ def resolve_node(key: str, ref: str, main: str | None, python_version: str, base
     return ResolvedNode(key=key, ref=ref, code=code, signature=signature, python_version=python_version)
 
 
-def _stored(key: str, ref: str, node_id: uuid.UUID, version: int, session, viewer_id) -> ResolvedNode:
+def _stored(ref: str, node_id: uuid.UUID, version: int, session, viewer_id):
     if session is None:
         raise ResolveError(f"{ref}: stored nodes need a database session")
     from sqlalchemy import select
@@ -91,23 +94,32 @@ def _stored(key: str, ref: str, node_id: uuid.UUID, version: int, session, viewe
     ).one_or_none()
     if row is None:
         raise ResolveError(f"{ref}: no such node version")
-    return ResolvedNode(key=key, ref=ref, code=row.code, signature=row.signature,
-                        python_version=row.python_version, node_version_id=row.id)
+    return row
 
 
-def _builtin(key: str, ref: str, session) -> ResolvedNode | None:
+def _builtin(ref: str, session):
     """A library name with a database at hand: the seeded built-in node's latest version, so the
     workflow records which version it runs (and that node cannot be deleted under it)."""
     from sqlalchemy import select
 
     from qflow.db.models import PythonNode, PythonNodeVersion
 
-    row = session.scalars(
+    return session.scalars(
         select(PythonNodeVersion).join(PythonNode, PythonNode.id == PythonNodeVersion.node_id)
         .where(PythonNode.owner_id.is_(None), PythonNode.name == ref, PythonNode.deleted_at.is_(None),
                PythonNodeVersion.version == PythonNode.latest_version)
     ).one_or_none()
-    if row is None:
-        return None
-    return ResolvedNode(key=key, ref=ref, code=row.code, signature=row.signature,
-                        python_version=row.python_version, node_version_id=row.id)
+
+
+def _from_row(key: str, ref: str, row, main: str | None, python_version: str) -> ResolvedNode:
+    """A stored node version run with the workflow node's `main` (default: the version's own) under
+    `python_version`. The stored signature holds only for the main function and Python version it was
+    inspected with; for others the same code is inspected again (their main function may not exist,
+    their syntax and standard library differ). `node_version_id` still records which code runs."""
+    main = main or row.main_function
+    if (main, python_version) == (row.main_function, row.python_version):
+        signature = row.signature
+    else:
+        signature = copy.deepcopy(_inspect(row.code, main, python_version))
+    return ResolvedNode(key=key, ref=ref, code=row.code, signature=signature, python_version=python_version,
+                        node_version_id=row.id)

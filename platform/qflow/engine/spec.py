@@ -105,6 +105,17 @@ class WorkflowSpec(BaseModel):
     nodes: list[NodeSpec] = Field(min_length=1)
     connections: list[ConnectionSpec] = Field(default_factory=list)
 
+    @field_validator("python_version")
+    @classmethod
+    def _python_version(cls, v: str) -> str:
+        # Refused here, for the file and the API alike, with one message naming the field (not one
+        # problem per node; a stored node version, which keeps its own version, would not notice).
+        from qflow.authoring.pyversions import SUPPORTED_PYTHON_VERSIONS
+
+        if v not in SUPPORTED_PYTHON_VERSIONS:
+            raise ValueError(f"unsupported Python version {v!r} (supported: {', '.join(SUPPORTED_PYTHON_VERSIONS)})")
+        return v
+
     def to_json(self) -> dict:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 

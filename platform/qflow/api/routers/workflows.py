@@ -200,7 +200,7 @@ def start_execution(workflow_id: uuid.UUID, body: ExecutionIn, request: Request,
     from qflow.engine.queue import submit
 
     _, version = _owned(session, user, workflow_id, body.version)
-    spec = parse_workflow(workflow_document(version.definition))
+    spec = _spec(workflow_document(version.definition))  # 422 for one stored before a rule it breaks
     params = {**spec.params, **body.params}
     try:
         resolved, plan = prepare_workflow(spec, params, None, session, user.id, matrix=load_matrix(session))
