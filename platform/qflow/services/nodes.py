@@ -74,10 +74,18 @@ def tags_of(session: Session, node_ids: list[uuid.UUID]) -> dict[uuid.UUID, list
     return out
 
 
-def used_by_workflows(session: Session, node_id: uuid.UUID) -> int:
-    """How many workflow versions run some version of this node."""
+def used_by_workflows(session: Session, node_id: uuid.UUID, *, other_than: uuid.UUID | None = None) -> int:
+    """How many workflows not deleted have a version (any, since any may be run) that runs some version of
+    this node; with `other_than`, only those of other owners than that user."""
     from sqlalchemy import func
 
-    return session.scalar(select(func.count()).select_from(WorkflowVersionNode)
-                          .join(PythonNodeVersion, PythonNodeVersion.id == WorkflowVersionNode.node_version_id)
-                          .where(PythonNodeVersion.node_id == node_id)) or 0
+    from qflow.db.models import Workflow, WorkflowVersion
+
+    stmt = (select(func.count(Workflow.id.distinct())).select_from(WorkflowVersionNode)
+            .join(PythonNodeVersion, PythonNodeVersion.id == WorkflowVersionNode.node_version_id)
+            .join(WorkflowVersion, WorkflowVersion.id == WorkflowVersionNode.workflow_version_id)
+            .join(Workflow, Workflow.id == WorkflowVersion.workflow_id)
+            .where(PythonNodeVersion.node_id == node_id, Workflow.deleted_at.is_(None)))
+    if other_than is not None:
+        stmt = stmt.where(Workflow.owner_id.is_distinct_from(other_than))
+    return session.scalar(stmt) or 0

@@ -103,25 +103,53 @@ def inspect(body: InspectIn, user: CurrentUser) -> dict:
     return parse_or_422(body.code, body.main_function, body.python_version)
 
 
+METADATA = ("description", "is_template", "is_public")
+
+
+def _refuse_unpublishing(session, node: PythonNode) -> None:
+    """Other users' workflows reach a node only while it is public: making it private would break them."""
+    others = used_by_workflows(session, node.id, other_than=node.owner_id)
+    if others:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"node {node.name!r} is used by {others} workflow(s) of other users; "
+                            "it stays public while they use it")
+
+
+def _set_metadata(session, node: PythonNode, values: dict[str, Any]) -> None:
+    if node.is_public and values.get("is_public") is False:
+        _refuse_unpublishing(session, node)
+    for field, value in values.items():
+        setattr(node, field, value)
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=NodeOut)
 def create_node(body: NodeIn, session: SessionDep, user: CurrentUser, response: Response) -> NodeOut:
     """Creates version 1, or — for a name the user already has — version N+1 when the code, main function
-    or Python version changed (200 and no new version when nothing did)."""
+    or Python version changed (200 and no new version when nothing did).
+
+    For a name the user already has, the metadata fields the body sets (description, is_template,
+    is_public, tags) replace the node's, as PATCH would (409 making it private while other users'
+    workflows use it); those it leaves out stay. A deleted node's name comes back with its versions as
+    history but with the body's metadata alone (defaults for what it leaves out): nothing of the
+    deleted node's — being public, its tags — returns unasked."""
     signature = parse_or_422(body.code, body.main_function, body.python_version)
     _check_tags(body.tags)
     with session.begin():
         node = session.scalars(select(PythonNode).where(PythonNode.owner_id == user.id,
                                                         PythonNode.name == body.name)).one_or_none()
-        if node is not None and node.deleted_at is not None:
-            node.deleted_at = None  # the name comes back with its history; the new code is a new version
+        fresh = node is None or node.deleted_at is not None
         if node is None:
-            node = PythonNode(owner_id=user.id, name=body.name, description=body.description,
-                              is_template=body.is_template, is_public=body.is_public, latest_version=0)
+            node = PythonNode(owner_id=user.id, name=body.name, latest_version=0)
             session.add(node)
-            session.flush()
+        if fresh:
+            node.deleted_at = None
+            _set_metadata(session, node, {f: getattr(body, f) for f in METADATA})
+        else:
+            _set_metadata(session, node, {f: getattr(body, f) for f in METADATA if f in body.model_fields_set})
+        session.flush()
         saved = save_version(session, node, body.code, body.main_function, body.python_version, signature)
-        if body.tags is not None:
-            set_tags(session, node, body.tags)
+        if fresh or body.tags is not None:
+            set_tags(session, node, body.tags or [])
         tags = tags_of(session, [node.id])[node.id]
     if not saved.created:
         response.status_code = status.HTTP_200_OK
@@ -178,14 +206,12 @@ def _owned_for_change(session, user, node_id: uuid.UUID) -> PythonNode:
 
 @router.patch("/{node_id}", response_model=NodeOut)
 def update_node(node_id: uuid.UUID, body: NodePatch, session: SessionDep, user: CurrentUser) -> NodeOut:
-    """Metadata only: code changes go through POST /nodes (a new version)."""
+    """Metadata only: code changes go through POST /nodes (a new version). 409 making the node private
+    while workflows of other users use it."""
     _check_tags(body.tags)
     with session.begin():
         node = _owned_for_change(session, user, node_id)
-        for field in ("description", "is_template", "is_public"):
-            value = getattr(body, field)
-            if value is not None:
-                setattr(node, field, value)
+        _set_metadata(session, node, {f: getattr(body, f) for f in METADATA if getattr(body, f) is not None})
         if body.tags is not None:
             set_tags(session, node, body.tags)
         tags = tags_of(session, [node.id])[node.id]
@@ -194,14 +220,15 @@ def update_node(node_id: uuid.UUID, body: NodePatch, session: SessionDep, user: 
 
 @router.delete("/{node_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_node(node_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Response:
-    """Refused with 409 while any workflow version uses the node; otherwise the node leaves the
-    library (its versions stay, for the history of executions that ran them)."""
+    """Refused with 409 while a workflow not deleted (any of its versions) uses the node; otherwise the
+    node leaves the library (its versions stay, for the history of executions that ran them)."""
     with session.begin():
         node = _owned_for_change(session, user, node_id)
         uses = used_by_workflows(session, node.id)
         if uses:
             raise HTTPException(status.HTTP_409_CONFLICT,
-                                f"node {node.name!r} is used by {uses} workflow version(s); delete those first")
+                                f"node {node.name!r} is used by {uses} workflow(s); it can be deleted once "
+                                "no workflow uses it (DELETE /workflows/{id} for your own)")
         node.deleted_at = utcnow()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -4,12 +4,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from qflow.api.deps import MAX_INT, CurrentUser, SessionDep, SessionsDep, VersionPath, not_found
+from qflow.db.base import utcnow
 from qflow.db.models import Workflow, WorkflowTag, WorkflowVersion, WorkflowVersionNode, workflow_tag_links
 from qflow.engine.prepare import WorkflowInvalid, prepare_workflow
 from qflow.engine.queue.snapshot import workflow_document
@@ -162,6 +163,19 @@ def update_workflow(workflow_id: uuid.UUID, payload: dict[str, Any], session: Se
             wf.name, wf.description = spec.name, spec.description or ""
             session.flush()
     return _out(wf, version, _tags(session, [wf.id])[wf.id])
+
+
+@router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_workflow(workflow_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Response:
+    """Soft delete: the workflow no longer lists, answers or runs (404), and no longer keeps the nodes it
+    uses from being deleted or made private. Its versions stay, for the history of its executions."""
+    with session.begin():
+        wf = session.scalars(select(Workflow).where(Workflow.id == workflow_id, Workflow.owner_id == user.id,
+                                                    Workflow.deleted_at.is_(None))).one_or_none()
+        if wf is None:
+            raise not_found("workflow")
+        wf.deleted_at = utcnow()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{workflow_id}/versions", response_model=list[VersionOut])
