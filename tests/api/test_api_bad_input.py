@@ -3,6 +3,8 @@ database. Each case is one a review found answering 500."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.api.conftest import register_and_login
@@ -48,3 +50,67 @@ def test_versions_offsets_and_limits_past_the_database_integers_are_422(client):
     assert client.get(f"/api/v1/nodes/{node['id']}/versions/{2**31 - 1}", headers=h).status_code == 404
     assert client.get(f"/api/v1/workflows/{wf['id']}/versions/7", headers=h).status_code == 404
     assert client.get("/api/v1/nodes?offset=2147483647", headers=h).json() == []
+
+
+JSON = {"content-type": "application/json"}
+
+
+def _raw(client, method: str, path: str, body: bytes | dict, headers: dict | None = None):
+    """`body` as JSON, with every "@LONE@" in it the escape of half a surrogate pair: Python's parser
+    decodes it to a str that UTF-8 cannot encode."""
+    if isinstance(body, dict):
+        body = json.dumps(body).replace("@LONE@", "\\ud800").encode()
+    return client.request(method, path, content=body, headers={**(headers or {}), **JSON})
+
+
+def _refused_at(r, *loc) -> None:
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["body", *loc], error
+
+
+def test_lone_surrogates_anywhere_in_a_body_are_422_not_valid_utf8(client):
+    h = register_and_login(client)
+    r = _raw(client, "POST", "/api/v1/auth/register", {"email": "s@example.com", "password": "@LONE@aaaaaaaa"})
+    _refused_at(r, "password")
+    assert "not valid UTF-8" in r.json()["detail"][0]["msg"]
+    _refused_at(_raw(client, "POST", "/api/v1/auth/login", {"email": "ada@example.com", "password": "@LONE@"}),
+                "password")
+    node = {"name": "n", "code": "def main(): pass"}
+    _refused_at(_raw(client, "POST", "/api/v1/nodes", {**node, "description": "@LONE@"}, h), "description")
+    _refused_at(_raw(client, "POST", "/api/v1/nodes", {**node, "tags": ["ok", "@LONE@"]}, h), "tags", 1)
+    _refused_at(_raw(client, "POST", "/api/v1/nodes/inspect", {"code": "def main(x='@LONE@'): pass"}, h), "code")
+    _refused_at(_raw(client, "POST", "/api/v1/types/check", {"source": "@LONE@", "target": "int"}, h), "source")
+    wf = {"name": "w", "nodes": [{"id": "n", "node": "slugify", "inputs": {"text": "@LONE@"}}]}
+    _refused_at(_raw(client, "POST", "/api/v1/workflows", wf, h), "nodes", 0, "inputs", "text")
+    # In a key, and as raw bytes (CESU-8: Python's JSON parser decodes those to a lone surrogate too).
+    r = _raw(client, "POST", "/api/v1/types/check", {"source": "int", "target": "int", "@LONE@": 1}, h)
+    _refused_at(r, "\\ud800")  # shown escaped
+    _refused_at(_raw(client, "POST", "/api/v1/nodes", b'{"name": "n", "code": "# \xed\xa0\x80"}', h), "code")
+    assert client.get("/api/v1/nodes", params={"mine": True}, headers=h).json() == []  # nothing stored
+    assert client.get("/api/v1/workflows", headers=h).json() == []
+    # A whole pair is a character like any other.
+    code = "def main() -> str:\n    return '\U0001F600'\n"
+    body = json.dumps({"name": "e", "code": code}).encode()
+    assert b"\\ud83d\\ude00" in body  # json.dumps escapes it as its surrogate pair
+    r = _raw(client, "POST", "/api/v1/nodes", body, h)
+    assert r.status_code == 201, r.text
+    assert client.get(f"/api/v1/nodes/{r.json()['id']}/versions/1", headers=h).json()["code"] == code
+
+
+def test_numbers_json_cannot_hold_are_422(client):
+    h = register_and_login(client)
+    for number in (b"NaN", b"Infinity", b"-Infinity", b"1e999"):
+        wf = b'{"name": "w", "nodes": [{"id": "n", "node": "range_list", "inputs": {"n": ' + number + b'}}]}'
+        r = _raw(client, "POST", "/api/v1/workflows", wf, h)
+        _refused_at(r, "nodes", 0, "inputs", "n")
+        assert "finite" in r.json()["detail"][0]["msg"]
+    _refused_at(_raw(client, "POST", "/api/v1/nodes", b'{"name": NaN, "code": "x"}', h), "name")
+    assert client.get("/api/v1/workflows", headers=h).json() == []
+
+
+def test_a_422_echoing_what_json_cannot_encode_is_still_json():
+    from qflow.api.errors import printable
+
+    assert printable({"input": "a\ud800", "n": float("nan"), "loc": ("body", "\udc00"), "ok": [1, "é"]}) == {
+        "input": "a\\ud800", "n": "nan", "loc": ["body", "\\udc00"], "ok": [1, "é"]}

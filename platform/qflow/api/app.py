@@ -6,7 +6,7 @@ import logging
 import threading
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from qflow.config import Settings, get_settings
 
@@ -45,6 +45,8 @@ async def lifespan(app: FastAPI):
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    from qflow.api import errors
+    from qflow.api.deps import reject_unencodable_json
     from qflow.api.routers import auth, executions, files, health, metrics, nodes, types, workflows
     from qflow.db.migrate import ensure_migrated
     from qflow.db.session import session_factory
@@ -53,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     ensure_migrated(settings.database_url)
     app = FastAPI(title="Qflow", version="0.1.0", docs_url="/docs", openapi_url="/api/v1/openapi.json",
-                  lifespan=lifespan)
+                  lifespan=lifespan, dependencies=[Depends(reject_unencodable_json)])
+    errors.install(app)
     app.state.settings = settings
     app.state.sessions = session_factory(settings.database_url)
     seed_library(app.state.sessions)

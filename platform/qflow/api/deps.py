@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,3 +64,54 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 def not_found(what: str) -> HTTPException:
     """What a user may not see answers exactly like what does not exist."""
     return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+
+
+def _unencodable(value: Any) -> str | None:
+    """Why a JSON value cannot be stored or sent back, if it cannot."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text is not valid UTF-8: it holds half of a UTF-16 surrogate pair (\\ud800-\\udfff alone)"
+    elif isinstance(value, float) and not math.isfinite(value):
+        return "not a finite number (NaN, Infinity or too big for a float)"
+    return None
+
+
+def _first_unencodable(data: Any) -> tuple[tuple, str] | None:
+    stack: list[tuple[tuple, Any]] = [((), data)]  # no recursion: a deep document is no RecursionError
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if (why := _unencodable(key)) is not None:
+                    return (*path, key), why
+                stack.append(((*path, key), item))
+        elif isinstance(value, list):
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
+        elif (why := _unencodable(value)) is not None:
+            return path, why
+    return None
+
+
+def _is_json(request: Request) -> bool:
+    """As FastAPI decides whether to parse a body as JSON."""
+    kind = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+async def reject_unencodable_json(request: Request) -> None:
+    """JSON lets a string escape half of a UTF-16 surrogate pair ("\\ud800") and Python's parser takes
+    NaN, Infinity and 1e999: values no database, password hash or JSON answer can hold, which failed
+    deep inside a route with a 500. Refused before any route runs, for all of them: 422 saying where."""
+    if not await request.body() or not _is_json(request):
+        return
+    try:
+        data = await request.json()  # parsed once: FastAPI has already parsed it for a route with a body
+    except ValueError:
+        return  # not JSON: the route's own body validation answers, or it takes no body
+    found = _first_unencodable(data)
+    if found is not None:
+        where, why = found
+        raise RequestValidationError([{"type": "value_error", "loc": ("body", *where), "msg": why,
+                                       "input": None}])
