@@ -45,7 +45,7 @@ async def lifespan(app: FastAPI):
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    from qflow.api import errors
+    from qflow.api import concurrency, errors
     from qflow.api.deps import reject_unencodable_json
     from qflow.api.routers import auth, executions, files, health, metrics, nodes, types, workflows
     from qflow.db.migrate import ensure_migrated
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Qflow", version="0.1.0", docs_url="/docs", openapi_url="/api/v1/openapi.json",
                   lifespan=lifespan, dependencies=[Depends(reject_unencodable_json)])
     errors.install(app)
+    concurrency.install(app)
     app.state.settings = settings
     app.state.sessions = session_factory(settings.database_url)
     seed_library(app.state.sessions)

@@ -8,10 +8,12 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import exists, or_, select
 
+from qflow.api.concurrency import once_more_on_conflict
 from qflow.api.deps import MAX_INT, CurrentUser, SessionDep, VersionPath, not_found
 from qflow.db.base import utcnow
 from qflow.db.models import NodeTag, PythonNode, PythonNodeVersion, python_node_tag_links
-from qflow.services.nodes import save_version, set_tags, tags_of, used_by_workflows, visible_nodes
+from qflow.services.locking import locked
+from qflow.services.nodes import Saved, save_version, set_tags, tags_of, used_by_workflows, visible_nodes
 
 router = APIRouter(prefix="/nodes", tags=["nodes"])
 
@@ -134,26 +136,30 @@ def create_node(body: NodeIn, session: SessionDep, user: CurrentUser, response: 
     deleted node's — being public, its tags — returns unasked."""
     signature = parse_or_422(body.code, body.main_function, body.python_version)
     _check_tags(body.tags)
-    with session.begin():
-        node = session.scalars(select(PythonNode).where(PythonNode.owner_id == user.id,
-                                                        PythonNode.name == body.name)).one_or_none()
-        fresh = node is None or node.deleted_at is not None
-        if node is None:
-            node = PythonNode(owner_id=user.id, name=body.name, latest_version=0)
-            session.add(node)
-        if fresh:
-            node.deleted_at = None
-            _set_metadata(session, node, {f: getattr(body, f) for f in METADATA})
-        else:
-            _set_metadata(session, node, {f: getattr(body, f) for f in METADATA if f in body.model_fields_set})
-        session.flush()
-        saved = save_version(session, node, body.code, body.main_function, body.python_version, signature)
-        if fresh or body.tags is not None:
-            set_tags(session, node, body.tags or [])
-        tags = tags_of(session, [node.id])[node.id]
+    saved, tags = once_more_on_conflict(session, lambda: _save_node(session, user, body, signature), "the node")
     if not saved.created:
         response.status_code = status.HTTP_200_OK
     return _node_out(saved.node, user.id, tags, saved.version)
+
+
+def _save_node(session, user, body: NodeIn, signature: dict) -> tuple[Saved, list[str]]:
+    # Locked: a concurrent POST of the same name would read the same latest version and write the same next.
+    node = locked(session, select(PythonNode).where(PythonNode.owner_id == user.id,
+                                                    PythonNode.name == body.name)).one_or_none()
+    fresh = node is None or node.deleted_at is not None
+    if node is None:
+        node = PythonNode(owner_id=user.id, name=body.name, latest_version=0)
+        session.add(node)
+    if fresh:
+        node.deleted_at = None
+        _set_metadata(session, node, {f: getattr(body, f) for f in METADATA})
+    else:
+        _set_metadata(session, node, {f: getattr(body, f) for f in METADATA if f in body.model_fields_set})
+    session.flush()
+    saved = save_version(session, node, body.code, body.main_function, body.python_version, signature)
+    if fresh or body.tags is not None:
+        set_tags(session, node, body.tags or [])
+    return saved, tags_of(session, [node.id])[node.id]
 
 
 @router.get("", response_model=list[NodeOut])
@@ -209,12 +215,15 @@ def update_node(node_id: uuid.UUID, body: NodePatch, session: SessionDep, user: 
     """Metadata only: code changes go through POST /nodes (a new version). 409 making the node private
     while workflows of other users use it."""
     _check_tags(body.tags)
-    with session.begin():
+
+    def patch() -> tuple[PythonNode, list[str]]:
         node = _owned_for_change(session, user, node_id)
         _set_metadata(session, node, {f: getattr(body, f) for f in METADATA if getattr(body, f) is not None})
         if body.tags is not None:
-            set_tags(session, node, body.tags)
-        tags = tags_of(session, [node.id])[node.id]
+            set_tags(session, node, body.tags)  # a new tag may be created by another request at once
+        return node, tags_of(session, [node.id])[node.id]
+
+    node, tags = once_more_on_conflict(session, patch, "the node")
     return _node_out(node, user.id, tags)
 
 

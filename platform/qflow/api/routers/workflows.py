@@ -9,12 +9,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from qflow.api.concurrency import once_more_on_conflict
 from qflow.api.deps import MAX_INT, CurrentUser, SessionDep, SessionsDep, VersionPath, not_found
 from qflow.db.base import utcnow
 from qflow.db.models import Workflow, WorkflowTag, WorkflowVersion, WorkflowVersionNode, workflow_tag_links
 from qflow.engine.prepare import WorkflowInvalid, prepare_workflow
 from qflow.engine.queue.snapshot import workflow_document
 from qflow.engine.spec import WorkflowFileError, WorkflowSpec, parse_workflow
+from qflow.services.locking import locked
 from qflow.services.tags import TagError, replace_tags
 from qflow.services.types import load_matrix
 
@@ -151,18 +153,27 @@ def update_workflow(workflow_id: uuid.UUID, payload: dict[str, Any], session: Se
     the same definition again changes nothing."""
     _owned(session, user, workflow_id)
     spec, resolved = _validated(payload, session, user)
-    with session.begin():
-        wf = session.scalars(select(Workflow).where(Workflow.id == workflow_id).with_for_update()).one()
-        latest = session.scalars(select(WorkflowVersion).where(WorkflowVersion.workflow_id == wf.id,
-                                                               WorkflowVersion.version == wf.latest_version)).one()
-        if latest.definition == spec.to_json():
-            version = latest
-        else:
-            version = _add_version(session, wf, wf.latest_version + 1, spec, resolved)
-            wf.latest_version = version.version
-            wf.name, wf.description = spec.name, spec.description or ""
-            session.flush()
+    wf, version = once_more_on_conflict(session, lambda: _save_version(session, user, workflow_id, spec, resolved),
+                                        "the workflow")
     return _out(wf, version, _tags(session, [wf.id])[wf.id])
+
+
+def _save_version(session, user, workflow_id: uuid.UUID, spec: WorkflowSpec,
+                  resolved: dict) -> tuple[Workflow, WorkflowVersion]:
+    # Locked: a concurrent PUT would read the same latest version and write the same next one.
+    wf = locked(session, select(Workflow).where(Workflow.id == workflow_id, Workflow.owner_id == user.id,
+                                                Workflow.deleted_at.is_(None))).one_or_none()
+    if wf is None:  # deleted since it was read
+        raise not_found("workflow")
+    latest = session.scalars(select(WorkflowVersion).where(WorkflowVersion.workflow_id == wf.id,
+                                                           WorkflowVersion.version == wf.latest_version)).one()
+    if latest.definition == spec.to_json():
+        return wf, latest
+    version = _add_version(session, wf, wf.latest_version + 1, spec, resolved)
+    wf.latest_version = version.version
+    wf.name, wf.description = spec.name, spec.description or ""
+    session.flush()
+    return wf, version
 
 
 @router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -198,9 +209,9 @@ def set_workflow_tags(workflow_id: uuid.UUID, body: TagsIn, session: SessionDep,
     """Replace the workflow's tags (lower-cased, trimmed; created on first use)."""
     w, v = _owned(session, user, workflow_id)
     session.rollback()
-    try:
-        with session.begin():
-            wanted = replace_tags(session, WorkflowTag, workflow_tag_links, "workflow_id", w.id, body.tags)
+    try:  # once more when another request created one of the new tags at the same moment
+        wanted = once_more_on_conflict(session, lambda: replace_tags(
+            session, WorkflowTag, workflow_tag_links, "workflow_id", w.id, body.tags), "the workflow's tags")
     except TagError as e:
         raise HTTPException(422, str(e)) from None
     return _out(w, v, wanted)
