@@ -55,3 +55,24 @@ def test_big_output_is_a_file_its_owner_can_download(client, api_db, tmp_path, r
     on_disk = [p for p in (tmp_path / "files").rglob("*") if p.is_file()] if (tmp_path / "files").exists() else []
     assert len(on_disk) == (1 if client.store == "directory" else 0)
     assert len(contents) == (1 if client.store == "database" else 0)
+
+
+def test_a_temporary_file_past_its_expiry_is_gone_before_any_worker_deletes_it(client, tmp_path):
+    from sqlalchemy import select
+
+    from qflow.db.models import User
+    from qflow.engine.queue.files import FILES, store_outputs
+
+    h = register_and_login(client)
+    sessions = client.app.state.sessions
+    with sessions.begin() as s:
+        owner = s.scalars(select(User.id).where(User.email == "ada@example.com")).one()
+        ids = {ttl: store_outputs(s, {"result": "x" * 100}, execution_id=None, owner_id=owner, node_key="n",
+                                  files_dir=tmp_path / "files", inline_limit=0, ttl_hours=ttl,
+                                  store=client.store)[FILES]["result"] for ttl in (1, -1)}
+    assert client.get(f"/api/v1/files/{ids[1]}", headers=h).status_code == 200
+    r = client.get(f"/api/v1/files/{ids[-1]}", headers=h)
+    assert r.status_code == 410 and "expired" in r.json()["detail"]
+    # Still 404 for another user, like a file that does not exist.
+    other = register_and_login(client, "mallory@example.com")
+    assert client.get(f"/api/v1/files/{ids[-1]}", headers=other).status_code == 404

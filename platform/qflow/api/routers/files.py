@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
 from qflow.api.deps import CurrentUser, SessionDep, not_found
+from qflow.db.base import utcnow
 from qflow.db.models import File, FileAccessLog
 from qflow.db.models.files import IN_DATABASE
 from qflow.engine.queue.files import StoredValueError, file_bytes
@@ -27,6 +28,10 @@ def download(file_id: uuid.UUID, request: Request, session: SessionDep, user: Cu
         headers = {"X-Content-SHA256": row.sha256}
         if not row.storage_path:
             raise HTTPException(status.HTTP_410_GONE, "the file expired and its contents were deleted")
+        # Expired files are deleted by workers and `qflow run`, whenever they next look: until then
+        # the bytes are still there, but no longer the user's to read.
+        if row.is_temporary and row.expires_at is not None and row.expires_at <= utcnow():
+            raise HTTPException(status.HTTP_410_GONE, f"the file expired at {row.expires_at.isoformat()}")
         if row.storage_path == IN_DATABASE:
             try:
                 data = file_bytes(session, row, request.app.state.settings.files_dir)

@@ -218,12 +218,15 @@ def set_workflow_tags(workflow_id: uuid.UUID, body: TagsIn, session: SessionDep,
 
 
 @router.post("/{workflow_id}/executions", status_code=status.HTTP_202_ACCEPTED)
-def start_execution(workflow_id: uuid.UUID, body: ExecutionIn, request: Request, session: SessionDep,
-                    sessions: SessionsDep, user: CurrentUser, background: BackgroundTasks) -> JSONResponse:
+def start_execution(workflow_id: uuid.UUID, request: Request, session: SessionDep, sessions: SessionsDep,
+                    user: CurrentUser, background: BackgroundTasks,
+                    body: ExecutionIn | None = None) -> JSONResponse:
     """Validates again, then runs: on the RQ workers when the platform has Redis (QFLOW_REDIS_URL),
-    else in this process, in the background. 202 with the execution's id either way."""
+    else in this process, in the background. 202 with the execution's id either way. Every field of
+    the body is optional, and so is the body (no body, or `null`: the latest version, its defaults)."""
     from qflow.engine.queue import submit
 
+    body = body or ExecutionIn()
     _, version = _owned(session, user, workflow_id, body.version)
     spec = _spec(workflow_document(version.definition))  # 422 for one stored before a rule it breaks
     params = {**spec.params, **body.params}
