@@ -114,3 +114,26 @@ def test_a_422_echoing_what_json_cannot_encode_is_still_json():
 
     assert printable({"input": "a\ud800", "n": float("nan"), "loc": ("body", "\udc00"), "ok": [1, "é"]}) == {
         "input": "a\\ud800", "n": "nan", "loc": ["body", "\\udc00"], "ok": [1, "é"]}
+
+
+def test_a_node_id_longer_than_its_column_is_422(client):
+    h = register_and_login(client)
+    wf = {"name": "w", "nodes": [{"id": "n" * 256, "node": "range_list", "inputs": {"n": 1}}]}
+    r = client.post("/api/v1/workflows", json=wf, headers=h)
+    assert r.status_code == 422 and "nodes.0.id" in r.json()["detail"]["message"]
+    wf["nodes"][0]["id"] = "n" * 255
+    assert client.post("/api/v1/workflows", json=wf, headers=h).status_code == 201
+
+
+def test_search_text_is_literal_not_a_like_pattern(client):
+    h = register_and_login(client)
+    for name, description in (("plain", "nothing special"), ("per_cent", "100% sure"), ("back", "a \\ b")):
+        client.post("/api/v1/nodes", json={"name": name, "code": DOUBLE, "description": description}, headers=h)
+
+    def found(q: str) -> list[str]:
+        return [n["name"] for n in client.get("/api/v1/nodes", params={"q": q, "mine": True}, headers=h).json()]
+
+    assert found("%") == ["per_cent"]
+    assert found("_") == ["per_cent"]
+    assert found("\\") == ["back"]
+    assert found("PLAIN") == ["plain"]  # still case-insensitive

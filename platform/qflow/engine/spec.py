@@ -34,7 +34,7 @@ class WorkflowSettings(LimitOverrides):
 
 
 class NodeSpec(LimitOverrides):
-    id: str
+    id: str = Field(max_length=255)  # stored as workflow_version_nodes.node_key, a String(255)
     node: str
     inputs: dict[str, Any] = Field(default_factory=dict)
     main: str | None = None

@@ -170,9 +170,9 @@ def list_nodes(session: SessionDep, user: CurrentUser,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
                offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0) -> list[NodeOut]:
     stmt = visible_nodes(user.id)
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(PythonNode.name.ilike(like), PythonNode.description.ilike(like)))
+    if q:  # autoescape: a % or _ in the search is that character, not a LIKE wildcard
+        stmt = stmt.where(or_(PythonNode.name.icontains(q, autoescape=True),
+                              PythonNode.description.icontains(q, autoescape=True)))
     for t in tag or []:
         stmt = stmt.where(exists().where(python_node_tag_links.c.node_id == PythonNode.id,
                                          python_node_tag_links.c.tag_id == NodeTag.id,
