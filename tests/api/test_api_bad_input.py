@@ -137,3 +137,23 @@ def test_search_text_is_literal_not_a_like_pattern(client):
     assert found("_") == ["per_cent"]
     assert found("\\") == ["back"]
     assert found("PLAIN") == ["plain"]  # still case-insensitive
+
+
+def test_nul_characters_are_422_not_a_database_error(client):
+    # PostgreSQL's text and JSONB columns cannot hold U+0000: each of these was a DataError (500).
+    h = register_and_login(client)
+    node = {"name": "n", "code": "def main(): pass"}
+    _refused_at(_raw(client, "POST", "/api/v1/nodes", {**node, "description": "a\x00"}, h), "description")
+    _refused_at(_raw(client, "POST", "/api/v1/nodes", {**node, "tags": ["a\x00"]}, h), "tags", 0)
+    _refused_at(_raw(client, "POST", "/api/v1/auth/login", {"email": "a\x00@example.com", "password": "x"}), "email")
+    wf = {"name": "a\x00b", "nodes": [{"id": "n", "node": "slugify", "inputs": {"text": "x"}}]}
+    r = _raw(client, "POST", "/api/v1/workflows", wf, h)
+    _refused_at(r, "name")
+    assert "NUL" in r.json()["detail"][0]["msg"]
+    wf = {"name": "w", "nodes": [{"id": "n", "node": "slugify", "inputs": {"text": "a\x00"}}]}
+    _refused_at(_raw(client, "POST", "/api/v1/workflows", wf, h), "nodes", 0, "inputs", "text")
+    for params in ({"q": "a\x00"}, {"tag": ["ok", "a\x00"]}):
+        r = client.get("/api/v1/nodes", params=params, headers=h)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", next(iter(params))], r.text
+    assert client.get("/api/v1/nodes", params={"mine": True}, headers=h).json() == []
+    assert client.get("/api/v1/workflows", headers=h).json() == []

@@ -46,7 +46,7 @@ async def lifespan(app: FastAPI):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     from qflow.api import concurrency, errors
-    from qflow.api.deps import reject_unencodable_json
+    from qflow.api.deps import reject_unstorable_input
     from qflow.api.routers import auth, executions, files, health, metrics, nodes, types, workflows
     from qflow.db.migrate import ensure_migrated
     from qflow.db.session import session_factory
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     ensure_migrated(settings.database_url)
     app = FastAPI(title="Qflow", version="0.1.0", docs_url="/docs", openapi_url="/api/v1/openapi.json",
-                  lifespan=lifespan, dependencies=[Depends(reject_unencodable_json)])
+                  lifespan=lifespan, dependencies=[Depends(reject_unstorable_input)])
     errors.install(app)
     concurrency.install(app)
     app.state.settings = settings

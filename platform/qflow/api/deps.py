@@ -66,9 +66,11 @@ def not_found(what: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
 
 
-def _unencodable(value: Any) -> str | None:
-    """Why a JSON value cannot be stored or sent back, if it cannot."""
+def _unstorable(value: Any) -> str | None:
+    """Why a value of the request cannot be stored or sent back, if it cannot."""
     if isinstance(value, str):
+        if "\x00" in value:  # PostgreSQL's text and JSONB refuse it
+            return "text holds a NUL character (\\u0000), which cannot be stored"
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -78,18 +80,18 @@ def _unencodable(value: Any) -> str | None:
     return None
 
 
-def _first_unencodable(data: Any) -> tuple[tuple, str] | None:
+def _first_unstorable(data: Any) -> tuple[tuple, str] | None:
     stack: list[tuple[tuple, Any]] = [((), data)]  # no recursion: a deep document is no RecursionError
     while stack:
         path, value = stack.pop()
         if isinstance(value, dict):
             for key, item in value.items():
-                if (why := _unencodable(key)) is not None:
+                if (why := _unstorable(key)) is not None:
                     return (*path, key), why
                 stack.append(((*path, key), item))
         elif isinstance(value, list):
             stack.extend(((*path, i), item) for i, item in enumerate(value))
-        elif (why := _unencodable(value)) is not None:
+        elif (why := _unstorable(value)) is not None:
             return path, why
     return None
 
@@ -100,18 +102,25 @@ def _is_json(request: Request) -> bool:
     return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
 
 
-async def reject_unencodable_json(request: Request) -> None:
-    """JSON lets a string escape half of a UTF-16 surrogate pair ("\\ud800") and Python's parser takes
-    NaN, Infinity and 1e999: values no database, password hash or JSON answer can hold, which failed
-    deep inside a route with a 500. Refused before any route runs, for all of them: 422 saying where."""
+async def reject_unstorable_input(request: Request) -> None:
+    """JSON lets a string escape half of a UTF-16 surrogate pair ("\\ud800") or a NUL ("\\u0000"), a
+    query string may hold a NUL too, and Python's JSON parser takes NaN, Infinity and 1e999: values no
+    database, password hash or JSON answer can hold, which failed deep inside a route with a 500.
+    Refused before any route runs, for all of them: 422 saying where."""
+    for name, value in request.query_params.multi_items():
+        if (why := _unstorable(name) or _unstorable(value)) is not None:
+            raise _unprocessable(("query", name), why)
     if not await request.body() or not _is_json(request):
         return
     try:
         data = await request.json()  # parsed once: FastAPI has already parsed it for a route with a body
     except ValueError:
         return  # not JSON: the route's own body validation answers, or it takes no body
-    found = _first_unencodable(data)
+    found = _first_unstorable(data)
     if found is not None:
         where, why = found
-        raise RequestValidationError([{"type": "value_error", "loc": ("body", *where), "msg": why,
-                                       "input": None}])
+        raise _unprocessable(("body", *where), why)
+
+
+def _unprocessable(loc: tuple, why: str) -> RequestValidationError:
+    return RequestValidationError([{"type": "value_error", "loc": loc, "msg": why, "input": None}])
