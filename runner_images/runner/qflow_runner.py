@@ -37,7 +37,7 @@ LOG_HEAD = 8192
 LOG_TAIL = 8192
 OOM_FILES = ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
 PR_SET_DUMPABLE = 4
-ZYGOTE_TIMEOUT = 10.0  # seconds the supervisor waits for the zygote to answer
+ZYGOTE_TIMEOUT = 2.0  # seconds the supervisor waits for the zygote (the host allows 5 s of grace)
 REAP_SECONDS = 0.5  # how often PID 1 reaps orphans while a node runs
 # Places a node can leave files in, other than its own /tmp/node-<id> (all of /tmp is emptied).
 SHARED_DIRS = ("/tmp", "/dev/shm", "/dev/mqueue")
@@ -197,14 +197,10 @@ def read_all(fd):
 def child_main(request_r, result_w, log_w):
     os.setsid()
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    try:
-        # Dumpable again, so its own /proc files are its own (only its descendants could reach it),
-        # then the OOM killer's first choice: under memory pressure the node dies, not the runner.
-        set_dumpable(True)
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")
-    except OSError:
-        pass
+    # Dumpable again, so that the node may read its own /proc/self files (fd, mem, environ are the
+    # owner's only). Only its own descendants share its uid now: no process of an earlier node is
+    # left (`kill_strays` makes sure, or the container ends), and the runner is not dumpable.
+    set_dumpable(True)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(log_w, 1)
@@ -256,7 +252,12 @@ def zygote_main(sock):
     for imports it will not use (nor waits for them); a warm one preloads while it idles."""
     import select
 
-    set_dumpable(False)  # exec made it dumpable again
+    try:  # the OOM killer's first choice, passed on to every child: the node dies, not the runner
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
+    set_dumpable(False)  # only now: a process that is not dumpable cannot write its own oom_score_adj
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # nothing forked from here may hold the container's stdin/stdout
         os.dup2(devnull, fd)
@@ -374,13 +375,16 @@ def kill_strays(keep):
     for _ in range(5):  # a killed process's own children are handed to us a moment later
         orphans = [pid for pid in children() if pid not in keep]  # the zygote's end is noticed elsewhere
         if not orphans:
-            return
+            break
         for pid in orphans:
             try:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
             except (ChildProcessError, OSError):
                 pass
+    left = [e for e in os.listdir("/proc") if e.isdigit() and int(e) not in keep]
+    if left:  # the next node must not meet a process of this one: the caller fails closed
+        raise RuntimeError("processes of the node survived: %s" % ", ".join(left))
 
 
 def reap_orphans(keep):
@@ -456,6 +460,42 @@ def clean_shared_state():
             remove(ipc_id)
 
 
+class Baseline:
+    """What the supervisor and the zygote were at start, as far as a process of the same uid can
+    change it: resource limits, priority, scheduling policy and CPU affinity."""
+
+    LIMITS = [getattr(resource, n) for n in dir(resource) if n.startswith("RLIMIT_")]
+
+    def __init__(self):
+        self.limits = {r: resource.getrlimit(r) for r in self.LIMITS}
+        self.nice = os.getpriority(os.PRIO_PROCESS, 0)
+        self.policy = os.sched_getscheduler(0)
+        self.affinity = os.sched_getaffinity(0)
+
+    def restore_self(self):
+        """Soft limits go back up (hard ones can only have been lowered: then fail closed)."""
+        for r, want in self.limits.items():
+            if resource.getrlimit(r) != want:
+                resource.setrlimit(r, want)  # raises when the hard limit was lowered
+        if (os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0)) != (self.nice, self.policy):
+            raise RuntimeError("a node changed the supervisor's priority or scheduling")
+        if os.sched_getaffinity(0) != self.affinity:
+            os.sched_setaffinity(0, self.affinity)
+
+    def same(self, pid):
+        """Is the process running (not stopped) with this baseline?"""
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] not in ("S", "R", "D"):
+                    return False
+            return (all(resource.prlimit(pid, r) == want for r, want in self.limits.items())
+                    and os.getpriority(os.PRIO_PROCESS, pid) == self.nice
+                    and os.sched_getscheduler(pid) == self.policy
+                    and os.sched_getaffinity(pid) == self.affinity)
+        except (OSError, IndexError):
+            return False
+
+
 def read_some(fd):
     """Bytes, b"" at EOF, or None when nothing is there right now."""
     try:
@@ -464,13 +504,13 @@ def read_some(fd):
         return None
 
 
-def handle(request, line, zygote):
+def handle(request, line, zygote, baseline):
     timeout = float(request.get("timeout") or 60)
     output_limit = int(request.get("output_limit") or 16 * 1024 * 1024)
     oom_before = oom_kills()
     try:
         pid, request_w, result_r, log_r = zygote.spawn()
-    except ZygoteBroken:
+    except ZygoteBroken:  # checked after the last request, so no node did this: the OOM killer, say
         zygote.restart()
         pid, request_w, result_r, log_r = zygote.spawn()
     started = time.monotonic()
@@ -556,10 +596,16 @@ def handle(request, line, zygote):
         report = zygote.report()
     except ZygoteBroken:
         report = {"status": 9, "cpu": 0.0, "maxrss": 0}
-        zygote.restart()
+        zygote.stop()
     status = report["status"]
     wall = time.monotonic() - started
-    kill_strays(keep=[zygote.pid])
+    # Before the next request: this process's own limits as they were (a node may lower a same-uid
+    # process's soft limits), no process of the node left, then a zygote that is as it was started
+    # (not stopped, same limits, priority, scheduling) — or a fresh one — and no files left.
+    baseline.restore_self()
+    kill_strays(keep=[zygote.pid] if zygote.pid else [])
+    if zygote.pid is None or not baseline.same(zygote.pid):
+        zygote.restart()
     clean_shared_state()
 
     response = {
@@ -625,9 +671,10 @@ def main():
     # A child that wrote to a pipe nobody reads raises; the supervisor must never die of SIGPIPE.
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    set_dumpable(False)
     zygote = Zygote()
-    zygote.start(fresh=False)
+    zygote.start(fresh=False)  # before the next line: the zygote sets its oom_score_adj while it can
+    set_dumpable(False)
+    baseline = Baseline()
     reply({"ready": True, "protocol": PROTOCOL, "python": "%d.%d" % sys.version_info[:2]})
     for line in request_lines():
         if not line.strip():
@@ -638,10 +685,15 @@ def main():
             reply({"status": "failed", "error": error("SandboxError", "bad request: %s" % e)})
             continue
         try:
-            reply(handle(request, line, zygote))
-        except Exception:  # the runner's own failure, reported rather than hidden
-            reply({"id": request.get("id"), "status": "failed",
-                   "error": error("SandboxError", "runner failure", traceback.format_exc())})
+            reply(handle(request, line, zygote, baseline))
+        except BaseException:  # noqa: BLE001
+            # Fail closed: the supervisor cannot vouch for this container any more (a node may have
+            # lowered its limits so that cleaning up failed, and a process it left may be alive).
+            # PID 1's exit makes the kernel kill everything in the container; the host sees the
+            # stream end and retires it.
+            sys.stderr.write("runner failure:\n" + traceback.format_exc())
+            sys.stderr.flush()
+            os._exit(70)
 
 
 if __name__ == "__main__":

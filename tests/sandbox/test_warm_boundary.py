@@ -164,3 +164,88 @@ def main() -> dict:
 ''')
     assert r.status == "completed", r.error
     assert r.outputs["result"] == {"zombies": 0}
+
+
+MEMORY_AND_CPU = '''
+import os, time
+def main() -> dict:
+    block = bytearray(80 << 20)  # under the 256 MiB container, over a 60 MiB address-space limit
+    end = time.process_time() + 1.5
+    while time.process_time() < end:  # over a 1 s CPU limit
+        pass
+    return {"nice": os.getpriority(os.PRIO_PROCESS, 0), "allocated": len(block) >> 20}
+'''
+
+
+def test_limits_a_node_sets_on_the_zygote_or_the_runner_do_not_reach_the_next_node(warm):
+    """Same uid: a node may lower the soft limits and priority of the runner and the zygote. The runner
+    puts its own back and replaces a zygote that is not as it started."""
+    attack = warm('''
+import os, resource
+def main() -> str:
+    zygote = os.getppid()
+    resource.prlimit(zygote, resource.RLIMIT_AS, (60 << 20, 60 << 20))
+    resource.prlimit(zygote, resource.RLIMIT_CPU, (1, 1))
+    os.setpriority(os.PRIO_PROCESS, zygote, 19)
+    soft, hard = resource.prlimit(1, resource.RLIMIT_NOFILE)
+    resource.prlimit(1, resource.RLIMIT_NOFILE, (3, hard))  # the runner could not list /proc
+    return "done"
+''')
+    assert attack.status == "completed", attack.error
+    after = warm(MEMORY_AND_CPU, timeout=30)
+    assert after.status == "completed", after.error
+    assert after.outputs == {"result": {"nice": 0, "allocated": 80}}
+    one_container(attack, after)
+
+
+def test_a_node_that_lowers_a_hard_limit_of_the_runner_loses_its_container_not_the_next_node(warm):
+    attack = warm('''
+import resource
+def main() -> str:
+    soft, hard = resource.prlimit(1, resource.RLIMIT_NOFILE)
+    resource.prlimit(1, resource.RLIMIT_NOFILE, (8, 8))  # a hard limit cannot be raised again
+    return "done"
+''')
+    # The runner cannot vouch for the container any more: it ends it, during this node's request.
+    assert attack.status == "failed" and attack.error["type"] == "SandboxError", attack.error
+    assert "container stopped" in attack.error["message"]
+    after = warm(HONEST, {"x": 4})
+    assert after.status == "completed" and after.outputs == {"result": 8}
+    assert after.container_id != attack.container_id
+
+
+def test_filling_the_pids_limit_and_killing_the_zygote_does_not_break_the_next_node(warm):
+    attack = warm('''
+import os, threading, time
+def main() -> str:
+    for _ in range(4):
+        if os.fork() == 0:
+            os.setsid()
+            end = time.time() + 20
+            while time.time() < end:
+                try:
+                    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+                except RuntimeError:
+                    pass
+            os._exit(0)
+    time.sleep(0.5)
+    os.kill(os.getppid(), 9)
+    return "done"
+''')
+    assert attack.status == "completed", attack.error
+    after = warm(HONEST, {"x": 3})
+    assert after.status == "completed" and after.outputs == {"result": 6}
+    one_container(attack, after)
+
+
+def test_a_stopped_zygote_is_replaced(warm):
+    attack = warm('''
+import os, signal
+def main() -> str:
+    os.kill(os.getppid(), signal.SIGSTOP)
+    return "done"
+''')
+    assert attack.status == "completed", attack.error
+    after = warm(HONEST, {"x": 2}, timeout=3)
+    assert after.status == "completed" and after.outputs == {"result": 4}
+    one_container(attack, after)
