@@ -67,6 +67,17 @@ def _printable_int(v: int) -> bool:
         return False
 
 
+def _text(v: str, path: str) -> str:
+    """Text that UTF-8 can carry: half a surrogate pair (from bytes decoded with surrogateescape, say)
+    cannot be stored or printed, so it never crosses the boundary."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise CodecError(f"{path}: text holding a lone surrogate ({v[e.start]!r} at position {e.start}) "
+                         f"is not valid Unicode") from None
+    return v
+
+
 def encode(value: Any) -> Any:
     """A JSON-able form of `value` (json.dumps(encode(v), allow_nan=False) succeeds)."""
     return _enc(value, "value")
@@ -74,8 +85,10 @@ def encode(value: Any) -> Any:
 
 def _enc(v: Any, path: str) -> Any:
     c = v.__class__
-    if v is None or c is bool or c is str:
+    if v is None or c is bool:
         return v
+    if c is str:
+        return v if v.isascii() else _text(v, path)
     if c is int:
         if v.bit_length() > 14000 and not _printable_int(v):
             raise CodecError(f"{path}: an integer of more than {INT_DIGITS} digits cannot cross the boundary "
@@ -89,7 +102,7 @@ def _enc(v: Any, path: str) -> Any:
         return [_enc(x, f"{path}[{i}]") for i, x in enumerate(v)]
     if c is dict:
         if TAG not in v and all(k.__class__ is str for k in v):
-            return {k: _enc(x, f"{path}[{k!r}]") for k, x in v.items()}
+            return {(k if k.isascii() else _text(k, f"{path}.<key>")): _enc(x, f"{path}[{k!r}]") for k, x in v.items()}
         return {TAG: "dict", "value": [[_enc(k, f"{path}.<key>"), _enc(x, f"{path}[{k!r}]")] for k, x in v.items()]}
     if isinstance(v, datetime.datetime):
         return {TAG: "datetime", "value": v.isoformat()}

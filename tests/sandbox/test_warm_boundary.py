@@ -249,3 +249,10 @@ def main() -> str:
     after = warm(HONEST, {"x": 2}, timeout=3)
     assert after.status == "completed" and after.outputs == {"result": 4}
     one_container(attack, after)
+
+
+def test_an_output_with_half_a_surrogate_pair_is_an_output_error(warm):
+    """Such text can be neither stored (PostgreSQL refuses it) nor printed as UTF-8."""
+    r = warm("def main() -> str:\n    return 'ok' + chr(0xD800)\n")
+    assert r.status == "failed" and r.error["type"] == "OutputValidationError", r.error
+    assert "lone surrogate" in r.error["message"]

@@ -197,3 +197,20 @@ def test_codec_imports_only_the_standard_library(tmp_path: Path):
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)[TAG] == "dict"
+
+
+@pytest.mark.parametrize("value, where", [
+    ("ab\ud800", "value: text holding a lone surrogate ('\\ud800' at position 2)"),
+    ({"k\udcff": 1}, "value.<key>: text holding a lone surrogate ('\\udcff' at position 1)"),
+    ([1, {"x": "\udc80"}], "value[1]['x']: text holding a lone surrogate"),
+])
+def test_text_utf8_cannot_carry_is_refused_with_its_path(value, where):
+    with pytest.raises(CodecError) as info:
+        encode(value)
+    assert str(info.value).startswith(where)
+
+
+def test_an_int_the_host_could_not_read_is_refused():
+    assert encode(10 ** 4299) == 10 ** 4299  # 4300 digits: still fine
+    with pytest.raises(CodecError, match="more than 4300 digits"):
+        encode({"n": -(10 ** 4300)})
