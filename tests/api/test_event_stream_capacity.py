@@ -33,18 +33,18 @@ def test_many_open_event_streams_leave_the_api_answering(tmp_path, runner_image,
             time.sleep(0.1)
 
         first_event = threading.Semaphore(0)
-        last_events: list[str] = []
+        streams: list[list[str]] = []
 
         def follow() -> None:
             with httpx.Client(base_url=str(h.base_url), headers=h.headers, timeout=120) as c:
                 with c.stream("GET", f"/executions/{eid}/events") as r:
-                    seen = None
+                    seen: list[str] = []
                     for line in r.iter_lines():
                         if line.startswith("event: "):
-                            if seen is None:
+                            if not seen:
                                 first_event.release()
-                            seen = line[len("event: "):]
-                    last_events.append(seen)
+                            seen.append(line[len("event: "):])
+                    streams.append(seen)
 
         threads = [threading.Thread(target=follow, daemon=True) for _ in range(STREAMS)]
         for t in threads:
@@ -57,6 +57,9 @@ def test_many_open_event_streams_leave_the_api_answering(tmp_path, runner_image,
         assert h.post(f"/executions/{eid}/cancel", timeout=15).status_code == 200
         for t in threads:
             t.join(timeout=60)
-        assert last_events == ["cancelled"] * STREAMS
+        # Every stream ended, each with every event: the cancel, then the killed node's record.
+        assert len(streams) == STREAMS and all(s == streams[0] for s in streams)
+        assert streams[0][0] == "started" and "cancelled" in streams[0]
+        assert streams[0].index("cancelled") < len(streams[0]) - 1, streams[0]  # the node's end came after
     finally:
         server.stop()

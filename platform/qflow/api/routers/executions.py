@@ -26,6 +26,7 @@ router = APIRouter(prefix="/executions", tags=["executions"])
 # a stream that slept in a thread would hold one of the server's 40 for as long as it is open.
 POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
+DRAIN_SECONDS = 15.0
 
 
 def _node_json(n: NodeExecution, files: dict[uuid.UUID, File]) -> dict:
@@ -161,7 +162,7 @@ def execution_events(execution_id: uuid.UUID, session: SessionDep, sessions: Ses
     """Server-sent events: every event of the execution so far, then each new one as it happens, until
     the execution ends (or at once with `follow=false`). A reconnecting client's `Last-Event-ID`
     resumes after the event it names."""
-    from qflow.engine.queue.state import EXECUTION_TERMINAL, execution_status
+    from qflow.engine.queue.state import EXECUTION_TERMINAL, execution_status, nodes_running
     from qflow.engine.queue.submit import EventFollower
 
     ex = _owned(session, user, execution_id)
@@ -174,19 +175,25 @@ def execution_events(execution_id: uuid.UUID, session: SessionDep, sessions: Ses
             raise HTTPException(422, "Last-Event-ID is not an event id") from None
     follower = EventFollower(sessions, ex.id, after_id=after)
 
-    def read() -> tuple[bool, list]:
-        over = execution_status(sessions, ex.id) in EXECUTION_TERMINAL  # read before the events
-        return over, follower.poll()
+    def read() -> tuple[bool, bool, list]:
+        # Read before the events: what is over now has all its events written.
+        ended = execution_status(sessions, ex.id) in EXECUTION_TERMINAL
+        return ended, ended and not nodes_running(sessions, ex.id), follower.poll()
 
     async def stream():
         quiet_since = time.monotonic()
+        ended_at = None
         while True:
-            over, new = await anyio.to_thread.run_sync(read)
+            ended, settled, new = await anyio.to_thread.run_sync(read)
             for ev in new:
                 yield _sse(ev)
             if new:
                 quiet_since = time.monotonic()
-            if over or not follow:
+            if ended and ended_at is None:
+                ended_at = time.monotonic()
+            # A cancelled execution's running node is recorded a moment after the execution ends: the
+            # stream waits for it (for DRAIN_SECONDS at most), so that it carries every event.
+            if settled or not follow or (ended_at is not None and time.monotonic() - ended_at > DRAIN_SECONDS):
                 return
             if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
                 quiet_since = time.monotonic()

@@ -813,6 +813,11 @@ def settle(sessions: sessionmaker[Session], execution_id: uuid.UUID, snap: Snaps
     return t
 
 
+def nodes_running(sessions: sessionmaker[Session], execution_id: uuid.UUID) -> bool:
+    with _connect(sessions) as s:
+        return bool(s.scalar(select(exists().where(NE.c.execution_id == execution_id, NE.c.status == "running"))))
+
+
 def lost_nodes(sessions: sessionmaker[Session], cutoff: datetime, queue: str,
                execution_id: uuid.UUID | None = None) -> list:
     """Running nodes of executions on `queue` whose heartbeat is older than `cutoff` — of ended ones
