@@ -12,6 +12,9 @@ Fixtures:
 * `make_pg_database` — session-scoped factory: `make_pg_database()` creates an empty database with a random
                      name on that server and returns its URL; all of them are dropped at the end of the session.
 * `pg_url`         — one such throwaway database for the whole test session (not migrated).
+
+After each test, the process's pooled connections to the databases it created are closed: the server
+allows 100 connections, and a pool per database left open by every test would use them all up.
 """
 
 from __future__ import annotations
@@ -25,6 +28,18 @@ import pytest
 from tests.support import missing_service  # noqa: F401  (re-exported for fixtures)
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://qflow:qflow@127.0.0.1:5432/qflow_test"
+_CREATED_DATABASES: list[str] = []  # URLs made by make_pg_database, in order
+
+
+@pytest.fixture(autouse=True)
+def _close_pools_of_new_databases():
+    made = len(_CREATED_DATABASES)
+    yield
+    if len(_CREATED_DATABASES) > made:
+        from qflow.db.session import dispose_engine
+
+        for url in _CREATED_DATABASES[made:]:
+            dispose_engine(url)
 @pytest.fixture(scope="session")
 def docker_client():
     import docker
@@ -118,7 +133,9 @@ def make_pg_database(pg_server_url: str) -> Iterator[Callable[[], str]]:
         with engine.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
         created.append(name)
-        return server.set(database=name).render_as_string(hide_password=False)
+        url = server.set(database=name).render_as_string(hide_password=False)
+        _CREATED_DATABASES.append(url)
+        return url
 
     try:
         yield make
