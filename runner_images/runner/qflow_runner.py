@@ -143,13 +143,34 @@ def user_traceback(e):
     return "".join(traceback.format_exception(type(e), e, tb))
 
 
+def call_main(main, inputs):
+    """main(**inputs), except that positional-only parameters are passed by position (SPEC §3 lists
+    them as inputs like any other), a missing one with a default taking its default."""
+    code = getattr(main, "__code__", None)
+    if code is not None and not code.co_posonlyargcount and not hasattr(main, "__wrapped__"):
+        return main(**inputs)
+    import inspect
+
+    args = []
+    for p in inspect.signature(main).parameters.values():
+        if p.kind is not p.POSITIONAL_ONLY:
+            break
+        if p.name in inputs:
+            args.append(inputs.pop(p.name))
+        elif p.default is not p.empty:
+            args.append(p.default)
+        else:
+            break  # missing and required: Python says so
+    return main(*args, **inputs)
+
+
 def run_child(request, result_w):
     me = os.getpid()
     try:
         module = load_module(request["code"])
         main = getattr(module, request.get("main") or "main")
         inputs = qflow_codec.decode(request.get("inputs") or {})
-        value = main(**inputs)
+        value = call_main(main, inputs)
         if os.getpid() != me:  # a process the node forked returned from main: only the node answers
             os._exit(0)
         if hasattr(value, "__await__"):
@@ -207,6 +228,8 @@ def child_main(request_r, result_w, log_w):
     os.dup2(log_w, 2)
     sys.stdout = os.fdopen(1, "w", buffering=1)
     sys.stderr = os.fdopen(2, "w", buffering=1)
+    # The runner started with -I -S; the node imports its requirements from the dependency layer.
+    sys.path[:0] = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     code = 0
     try:
         request = json.loads(read_all(request_r).decode("utf-8", "replace"))
@@ -258,6 +281,13 @@ def zygote_main(sock):
     except OSError:
         pass
     set_dumpable(False)  # only now: a process that is not dumpable cannot write its own oom_score_adj
+    # The runner starts with -S (no site module, so no package's start-up hook runs in it): give the
+    # nodes the builtins `site` would have added — exit(), quit(), help() — and nothing else.
+    import site
+
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # nothing forked from here may hold the container's stdin/stdout
         os.dup2(devnull, fd)
@@ -313,8 +343,8 @@ class Zygote:
             mine.close()
             if fresh:
                 theirs.set_inheritable(True)
-                os.execv(sys.executable, [sys.executable, "-B", os.path.abspath(__file__), "--zygote",
-                                          str(theirs.fileno())])
+                os.execv(sys.executable, [sys.executable, "-I", "-S", "-B", os.path.abspath(__file__),
+                                          "--zygote", str(theirs.fileno())])
             zygote_main(theirs)
         theirs.close()
         self.pid, self.sock = pid, mine

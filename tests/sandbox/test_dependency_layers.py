@@ -209,6 +209,34 @@ def test_a_package_shadowing_the_standard_library_is_refused(docker_client):
     assert e.value.package == "typing" and "shadow" in str(e.value)
 
 
+@pytest.mark.parametrize("planted, what", [
+    ("typing.py", "shadow the standard library's typing"),  # put there by a wheel's .data scheme (../../)
+    ("csv.pyc", "shadow the standard library's csv"),       # a top-level .pyc, not only .py
+    ("json/__init__.py", "shadow the standard library's json"),
+    ("sitecustomize.py", "start-up hook"),
+    ("usercustomize.pyc", "start-up hook"),
+])
+def test_what_is_in_the_layer_folder_is_checked_not_only_what_record_lists(tmp_path, planted, what):
+    site = tmp_path / "site"
+    (site / "yaml").mkdir(parents=True)
+    (site / "PyYAML-6.0.2.dist-info").mkdir()
+    (site / "PyYAML-6.0.2.dist-info" / "RECORD").write_text("yaml/__init__.py,,\n")
+    (site / planted).parent.mkdir(parents=True, exist_ok=True)
+    (site / planted).write_text("")
+    with pytest.raises(DependencyError, match=what):
+        dependencies._check_no_stdlib_shadowing(site, "3.11", ["pyyaml==6.0.2"])
+
+
+def test_a_layer_folder_of_ordinary_packages_passes(tmp_path):
+    site = tmp_path / "site"
+    for name in ("yaml", "_yaml", "__pycache__", "bin", "PyYAML-6.0.2.dist-info"):
+        (site / name).mkdir(parents=True)
+    (site / "six.py").write_text("")
+    (site / "_cffi_backend.cpython-311-x86_64-linux-gnu.so").write_text("")
+    (site / "distutils-precedence.pth").write_text("")
+    dependencies._check_no_stdlib_shadowing(site, "3.11", ["pyyaml==6.0.2", "six==1.16.0"])
+
+
 @pytest.mark.docker
 def test_rows_are_written(docker_client, runner_image, sqlite_url):
     from sqlalchemy import select

@@ -28,7 +28,9 @@ WORKER_LABEL = "org.qflow.worker"
 # Set on containers of a process that renews a liveness lease in Redis (a queue worker), so a reaper on
 # another host — workers in containers sharing one engine — can tell that their owner is gone.
 LEASE_LABEL = "org.qflow.lease"
-RUNNER_COMMAND = ["python3", "-B", "/opt/qflow/qflow_runner.py"]
+# -I -S: no PYTHONPATH, user site or site module for the runner itself — a dependency layer's packages
+# are on PYTHONPATH, and a sitecustomize among them would otherwise run in PID 1 before the runner.
+RUNNER_COMMAND = ["python3", "-I", "-S", "-B", "/opt/qflow/qflow_runner.py"]
 GRACE_SECONDS = 5.0
 READY_BYTES = 4096
 ANSWER_SLACK_BYTES = 1 << 20

@@ -59,6 +59,8 @@ WHEELS_DIR = STATE_DIR / "wheels"
 PIP_TIMEOUT = 900
 # Bump when the layout of the caches or of the layer changes.
 LAYOUT = "1"
+# The build step byte-compiles third-party files (compiling runs none of them); limits all the same.
+BUILD_LIMITS = {"memory": 1 << 30, "memswap": 1 << 30}
 
 DOCKERFILE = """\
 ARG BASE
@@ -67,7 +69,8 @@ USER 0:0
 COPY site/ /opt/qflow/site/
 # Byte-compiled by the target interpreter: containers run read-only with PYTHONDONTWRITEBYTECODE.
 # A file only another Python version can compile is left as source (compileall exits non-zero).
-RUN python3 -m compileall -q -j 0 /opt/qflow/site >/dev/null 2>&1; chmod -R a+rX,go-w /opt/qflow/site
+# -I -S: the image's PYTHONPATH holds the packages, and a sitecustomize among them would run here.
+RUN python3 -I -S -m compileall -q -j 0 /opt/qflow/site >/dev/null 2>&1; chmod -R a+rX,go-w /opt/qflow/site
 USER 65534:65534
 """
 
@@ -211,8 +214,10 @@ def _locked(python_version: str):
 
 def _write_json(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    # A temporary file of its own: threads of one process (the in-process pool) may write the same path.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(data, indent=1, sort_keys=True))
     os.replace(tmp, path)
 
 
@@ -397,16 +402,41 @@ def _top_level_owners(site: Path) -> dict[str, str]:
     return owners
 
 
+# Imported by the interpreter itself at start-up when found on sys.path (the runner starts with -I -S,
+# so it would not; refused all the same).
+STARTUP_HOOKS = frozenset({"sitecustomize", "usercustomize"})
+IMPORTABLE_SUFFIXES = (".py", ".pyc", ".pyo", ".so", ".pyd")
+
+
+def _top_level_names(site: Path) -> dict[str, str]:
+    """Importable top-level name → the file or folder that provides it, from what is actually in the
+    folder: a wheel's RECORD may put files there through its .data scheme (`../../typing.py`)."""
+    names: dict[str, str] = {}
+    for entry in sorted(site.iterdir()):
+        n = entry.name
+        if n.endswith((".dist-info", ".egg-info")) or n in ("__pycache__", "bin"):
+            continue
+        if entry.is_dir():
+            names.setdefault(n, n)
+        elif n.endswith(IMPORTABLE_SUFFIXES):  # x.py, x.pyc, _x.cpython-39-x86_64-linux-gnu.so
+            names.setdefault(n.split(".", 1)[0], n)
+    return names
+
+
 def _check_no_stdlib_shadowing(site: Path, python_version: str, pinned: list[str]) -> None:
     from qflow.authoring.dependencies import stdlib_modules
 
-    stdlib = stdlib_modules(python_version)
+    refused = stdlib_modules(python_version) | STARTUP_HOOKS
     pins = {p.partition("==")[0]: p for p in pinned}
-    for top, dist in sorted(_top_level_owners(site).items()):
-        if top in stdlib:
-            raise DependencyError(f"cannot install {dist} for Python {python_version}: it provides a top-level "
-                                  f"'{top}', which would shadow the standard library's {top} module",
-                                  package=dist, requirement=pins.get(dist, dist), python_version=python_version)
+    owners = _top_level_owners(site)
+    for top, found in _top_level_names(site).items():
+        if top in refused:
+            dist = owners.get(top, "a requirement")
+            what = ("a start-up hook the interpreter would run" if top in STARTUP_HOOKS
+                    else f"a top-level '{top}', which would shadow the standard library's {top} module")
+            raise DependencyError(f"cannot install {dist} for Python {python_version}: it provides {what} "
+                                  f"({found})", package=dist if dist in pins else None,
+                                  requirement=pins.get(dist, " ".join(pinned)), python_version=python_version)
 
 
 def _install(python_version: str, resolution: dict, env: dict, site: Path) -> None:
@@ -510,7 +540,8 @@ def _build(client, base: str, tag: str, want: str, python_version: str, resoluti
                   PINNED_LABEL: " ".join(resolution["pinned"])[:4000]}
         try:
             client.images.build(path=ctx, tag=tag, buildargs={"BASE": base}, labels=labels,
-                                network_mode="none", pull=False, rm=True, forcerm=True)
+                                network_mode="none", pull=False, rm=True, forcerm=True,
+                                container_limits=BUILD_LIMITS)
         except (docker.errors.BuildError, docker.errors.APIError) as e:
             raise ImageBuildError(f"building {tag} failed: {e}") from e
     try:  # a layer rebuilt on a new runner image leaves the old one untagged
