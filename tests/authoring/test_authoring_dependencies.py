@@ -70,7 +70,7 @@ def test_longest_prefix_wins() -> None:
     assert distribution_for("google.protobuf.json_format") == "protobuf"
     assert distribution_for("google.protobuf") == "protobuf"
     assert distribution_for("google.cloud.storage.blob") == "google-cloud-storage"
-    assert distribution_for("google.cloud") == "google"
+    assert distribution_for("google.cloud") is None  # a namespace package, not a distribution
     assert distribution_for("googleapiclient.discovery") == "google-api-python-client"
     assert distribution_for("yaml.constructor") == "PyYAML"
     assert distribution_for("pandas.core.frame") == "pandas"
@@ -82,6 +82,62 @@ def test_longest_prefix_wins() -> None:
 def test_from_import_names_count_for_the_prefix() -> None:
     assert deps("from google.cloud import storage, bigquery\nfrom google import protobuf\n") == [
         "google-cloud-bigquery", "google-cloud-storage", "protobuf"]
+
+
+def test_namespace_packages_map_by_their_naming_rules() -> None:
+    # `google` and `azure` on PyPI are unrelated packages: never infer them from google.* / azure.* imports.
+    assert deps('''
+        import google.cloud.aiplatform
+        from google.cloud import translate_v2, secretmanager
+        from google.cloud.bigquery import Client
+        import google.cloud.pubsub_v1
+        from google.cloud import exceptions
+        from google.cloud.sql.connector import Connector
+        import azure.storage.queue
+        from azure.storage.blob.aio import BlobClient
+        from azure.storage.filedatalake import DataLakeServiceClient
+        from azure.identity import DefaultAzureCredential
+        import azure.core.exceptions
+        from azure.cognitiveservices.vision.computervision import ComputerVisionClient
+        import zope.interface
+        from backports import zoneinfo
+    ''') == ["azure-cognitiveservices-vision-computervision", "azure-core", "azure-identity",
+             "azure-storage-blob", "azure-storage-file-datalake", "azure-storage-queue", "backports.zoneinfo",
+             "cloud-sql-python-connector", "google-cloud-aiplatform", "google-cloud-bigquery", "google-cloud-core",
+             "google-cloud-pubsub", "google-cloud-secret-manager", "google-cloud-translate", "zope.interface"]
+
+
+@pytest.mark.parametrize("dotted, dist", [
+    ("google.cloud.speech_v1p1beta1", "google-cloud-speech"),
+    ("google.cloud.bigquery_storage_v1", "google-cloud-bigquery-storage"),
+    ("google.cloud.firestore_admin_v1", "google-cloud-firestore"),
+    ("google.cloud.video.transcoder_v1", "google-cloud-video-transcoder"),
+    ("google.cloud.billing.budgets_v1", "google-cloud-billing-budgets"),
+    ("google.cloud.billing_v1", "google-cloud-billing"),
+    ("google.cloud.compute_v1beta", "google-cloud-compute-v1beta"),
+    ("google.api_core.exceptions", "google-api-core"),
+    ("azure.mgmt.resource.subscriptions", "azure-mgmt-resource"),
+    ("azure.durable_functions", "azure-durable-functions"),
+    ("azure.monitor.opentelemetry.exporter", "azure-monitor-opentelemetry-exporter"),
+    ("azure.monitor.opentelemetry", "azure-monitor-opentelemetry"),
+    ("google", None), ("google.cloud", None), ("google.cloud.video", None), ("google.colab", None),
+    ("azure", None), ("azure.storage", None), ("azure.cognitiveservices.vision", None),
+    ("zope", None), ("backports", None),
+])
+def test_namespace_rules(dotted: str, dist: str | None) -> None:
+    assert distribution_for(dotted) == dist
+
+
+def test_bare_namespace_imports_warn_and_add_no_dependency() -> None:
+    src = "import google\nimport azure\nfrom zope import *\nimport backports\nimport requests\ndef main(): ...\n"
+    sig = inspect_node(src)
+    assert sig["dependencies"] == ["requests"]
+    assert [w.split(":")[0] for w in sig["warnings"]] == [
+        "import 'google'", "import 'azure'", "import 'zope'", "import 'backports'"]
+    assert all("PEP 723" in w for w in sig["warnings"])
+    # a script block names the distributions itself: nothing to warn about
+    block = '# /// script\n# dependencies = ["google-cloud-storage"]\n# ///\n'
+    assert inspect_node(block + src)["warnings"] == []
 
 
 def test_one_entry_each_sorted_case_insensitively() -> None:

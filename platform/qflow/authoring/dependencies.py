@@ -100,9 +100,11 @@ def imports_from_cst(module) -> list[ImportRecord]:
     return out
 
 
-def dependencies_from_imports(records: Iterable[ImportRecord], version: str) -> list[str]:
+def dependencies_from_imports(records: Iterable[ImportRecord], version: str,
+                              warnings: list[str] | None = None) -> list[str]:
     """Distributions for the non-stdlib, non-relative, non-`__future__` imports: unique, sorted
-    case-insensitively."""
+    case-insensitively. An import of a namespace package no known distribution provides (`import google`)
+    adds nothing to the list but a message to `warnings`: guessing would install an unrelated package."""
     stdlib = stdlib_modules(version)
     found: set[str] = set()
     for rec in records:
@@ -111,8 +113,24 @@ def dependencies_from_imports(records: Iterable[ImportRecord], version: str) -> 
         if rec.module.split(".", 1)[0] in stdlib:
             continue
         for dotted in rec.dotted_names():
-            found.add(distribution_for(dotted))
+            dist = distribution_for(dotted)
+            if dist is not None:
+                found.add(dist)
+            elif warnings is not None:
+                _warn_once(warnings, _namespace_warning(dotted))
     return sorted(found, key=lambda d: (d.lower(), d))
+
+
+def _namespace_warning(dotted: str) -> str:
+    top = dotted.split(".", 1)[0]
+    return (f"import {dotted!r}: no dependency inferred, since {top!r} is a namespace package that many "
+            f"distributions share and none known provides {dotted!r}; name the distribution in a PEP 723 "
+            "'# /// script' block")
+
+
+def _warn_once(warnings: list[str], message: str) -> None:
+    if message not in warnings:
+        warnings.append(message)
 
 
 # --- PEP 723 -------------------------------------------------------------------------------------------

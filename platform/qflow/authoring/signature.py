@@ -355,7 +355,7 @@ def _inspect(source: str | bytes, main: str, python_version: str) -> dict:
         dependencies = list(block.data["dependencies"])
         warnings.extend(deps_mod.requirement_warnings(dependencies))
     else:
-        dependencies = deps_mod.dependencies_from_imports(imports, python_version)
+        dependencies = deps_mod.dependencies_from_imports(imports, python_version, warnings)
 
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     scope = wrapper.resolve(ScopeProvider)[fn]
