@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import textwrap
 
@@ -10,6 +12,7 @@ import pytest
 from qflow.authoring import NodeParseError, inspect_node
 from qflow.authoring.dependencies import stdlib_modules
 from qflow.authoring.import_map import IMPORT_TO_DISTRIBUTION, distribution_for
+from qflow.authoring.pyversions import find_interpreter
 
 
 def deps(src: str, **kw) -> list[str]:
@@ -168,6 +171,38 @@ def test_stdlib_311_agrees_with_sys() -> None:
     for v in ("3.9", "3.13"):
         names = stdlib_modules(v)
         assert {"os", "sys", "json", "typing", "asyncio"} <= names and "__main__" not in names
+
+
+def test_stdlib_39_has_the_c_accelerators_and_no_non_modules() -> None:
+    # stdlib-list's 3.9 list lacked ~45 undocumented modules (pyexpat, _csv...) and held `lib`, `test`.
+    src = "import pyexpat, _csv, _json, _ctypes, _decimal, _pickle, _sqlite3, _datetime, _heapq\n"
+    assert deps(src, python_version="3.9") == []
+    assert deps("import lib\nimport test\nimport __phello__\n", python_version="3.9") == [
+        "__phello__", "lib", "test"]
+    # 3.9 differs from 3.11 exactly by what 3.10 and 3.11 removed and added (What's New in 3.10, 3.11)
+    removed = {"_bootlocale", "_peg_parser", "formatter", "parser", "symbol", "binhex"}
+    added = {"_tokenize", "_typing", "tomllib"}
+    assert stdlib_modules("3.9") == (stdlib_modules("3.11") - added) | removed
+
+
+def test_stdlib_39_agrees_with_a_real_python39() -> None:
+    """The 3.9 list is what a python3.9 here has, bar what 3.10+ leave out of sys.stdlib_module_names by
+    design (tests, build artefacts) and modules this platform does not build."""
+    exe = find_interpreter("3.9")
+    if exe is None:
+        pytest.skip("no python3.9 here")
+    script = ("import sys, sysconfig, pkgutil, json; p = sysconfig.get_paths()\n"
+              "names = set(sys.builtin_module_names) | {m.name for m in pkgutil.iter_modules("
+              "[p['stdlib'], p['platstdlib'] + '/lib-dynload'])}\nprint(json.dumps(sorted(names)))")
+    out = subprocess.run([exe, "-I", "-S", "-c", script], capture_output=True, text=True, check=True).stdout
+    left_out = ("_test", "_ctypes_test", "_xx", "xx", "_sysconfigdata")
+    real = {n for n in json.loads(out) if not n.startswith(left_out)}
+    listed = stdlib_modules("3.9")
+    assert real - listed == {"test"}
+    elsewhere = {"_msi", "_overlapped", "_winapi", "nt", "msilib", "msvcrt", "winreg", "winsound",
+                 "_scproxy"}  # Windows, macOS
+    optional = {"_dbm", "_gdbm", "_frozen_importlib", "_frozen_importlib_external"}  # frozen or not built
+    assert listed - real - elsewhere - optional == set()
 
 
 # --- PEP 723 ---------------------------------------------------------------------------------------------

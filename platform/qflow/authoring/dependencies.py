@@ -18,6 +18,33 @@ from qflow.authoring.pyversions import RUNNING_VERSION, check_version
 # stdlib-list includes names that are not in `sys.stdlib_module_names` (the SPEC's definition).
 _NOT_STDLIB = frozenset({"__main__", "xxsubtype"})
 
+# Python 3.9 has no `sys.stdlib_module_names` (new in 3.10), and stdlib-list's 3.9 list, read from the
+# documentation, lacks the C accelerators and other undocumented modules while holding names that are no
+# module (`lib`) or that 3.10's list leaves out (`test`, `__phello__`, conda's `_sysconfigdata_*`). The
+# corrections: 3.10's `sys.stdlib_module_names` minus stdlib-list 3.9, each checked to exist in 3.9
+# (CPython 3.9.18 on Linux; the Windows and macOS ones from 3.9's sources). Not added, as they are newer:
+# `_tokenize`, `_typing`, `tomllib`.
+_PY39_MISSING = frozenset({
+    "_asyncio", "_bisect", "_blake2", "_bz2", "_codecs_cn", "_codecs_hk", "_codecs_iso2022", "_codecs_jp",
+    "_codecs_kr", "_codecs_tw", "_contextvars", "_csv", "_ctypes", "_curses", "_curses_panel", "_datetime",
+    "_dbm", "_decimal", "_elementtree", "_frozen_importlib", "_frozen_importlib_external", "_gdbm", "_heapq",
+    "_json", "_lzma", "_md5", "_msi", "_multibytecodec", "_multiprocessing", "_opcode", "_overlapped",
+    "_pickle", "_posixshmem", "_queue", "_scproxy", "_sha1", "_sha256", "_sha3", "_sha512", "_sqlite3",
+    "_statistics", "_struct", "_tkinter", "_winapi", "_zoneinfo", "nt", "pyexpat",
+})
+_PY39_NOT_STDLIB = frozenset({"lib", "test", "__phello__"})
+
+
+def _listed(version: str) -> frozenset[str]:
+    """stdlib-list's top-level names for `version`, corrected to `sys.stdlib_module_names`' meaning."""
+    from stdlib_list import stdlib_list
+
+    names = {m.split(".", 1)[0] for m in stdlib_list(version)} - _NOT_STDLIB
+    if version == "3.9":
+        names = (names | _PY39_MISSING) - _PY39_NOT_STDLIB
+        names = {n for n in names if not n.startswith("_sysconfigdata_")}  # a per-build file name
+    return frozenset(names)
+
 
 @lru_cache(maxsize=None)
 def stdlib_modules(version: str) -> frozenset[str]:
@@ -25,9 +52,7 @@ def stdlib_modules(version: str) -> frozenset[str]:
     check_version(version)
     if version == RUNNING_VERSION:
         return frozenset(sys.stdlib_module_names)
-    from stdlib_list import stdlib_list
-
-    return frozenset(m.split(".", 1)[0] for m in stdlib_list(version)) - _NOT_STDLIB
+    return _listed(version)
 
 
 def is_stdlib(module: str, version: str) -> bool:
