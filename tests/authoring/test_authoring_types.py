@@ -157,3 +157,55 @@ def test_pep695_type_parameters_are_type_variables(monkeypatch) -> None:
     assert [i["type"] for i in s["inputs"]] == ["str", "Any", "Box"]
     assert s["outputs"] == [{"name": "result", "type": "list[str]"}]
     assert s["custom_types"]["Box"]["fields"] == {"item": "int"}
+
+
+def test_star_imports_of_the_standard_library_resolve() -> None:
+    src = (
+        "from typing import *\nfrom collections.abc import *\nfrom datetime import *\n"
+        "class P(TypedDict):\n    when: date\n"
+        "def main(a: List[int], b: Sequence[str], c: 'Optional[datetime]', d: P, e: timedelta)"
+        " -> Dict[str, int]: ...\n"
+    )
+    s = inspect_node(src)
+    assert [i["type"] for i in s["inputs"]] == ["list[int]", "list[str]", "datetime | None", "P",
+                                                 "datetime.timedelta"]
+    assert s["outputs"] == [{"name": "result", "type": "dict[str, int]"}]
+    assert s["custom_types"] == {"P": {"fields": {"when": "date"}, "required": ["when"]}}
+    assert s["warnings"] == []
+
+
+def test_star_imports_follow_modules_without_a_literal_all() -> None:
+    # decimal has no __all__ (its names come from `from _pydecimal import *`), uuid none either
+    sig = inspect_node("from decimal import *\nfrom uuid import *\ndef main(x: dict[UUID, Decimal]): ...\n")
+    assert sig["inputs"][0]["type"] == "dict[UUID, Decimal]"  # the scalars, not opaque names:
+    assert sig["warnings"] == []
+
+
+def test_star_import_precedence() -> None:
+    # the later star import wins, as at run time; a local definition beats any star import
+    assert input_type("from collections.abc import *\nfrom typing import *", "Callable") == \
+        "typing.Callable"
+    assert input_type("from typing import *\nfrom collections.abc import *", "Callable") == \
+        "collections.abc.Callable"
+    assert input_type("from typing import *", "List", "class List:\n    pass\n") == "List"
+    # an estimated export list (os computes its __all__) never hides an exact one
+    assert input_type("from collections.abc import *\nfrom os import *", "Mapping[str, int]") == \
+        "dict[str, int]"
+
+
+def test_star_imports_of_other_modules_stay_unresolved() -> None:
+    sig = inspect_node("from numpy import *\nfrom .sibling import *\ndef main(x: ndarray): ...\n")
+    assert sig["inputs"][0]["type"] == "ndarray"
+    assert any("'ndarray'" in w for w in sig["warnings"])
+
+
+def test_star_exports_are_read_without_importing() -> None:
+    import sys
+
+    from qflow.authoring.star_imports import star_exports
+
+    sys.modules.pop("antigravity", None)
+    names, exact = star_exports("antigravity")
+    assert "antigravity" not in sys.modules and not exact and "geohash" in names
+    assert star_exports("typing")[1] and {"List", "Dict", "Optional"} <= star_exports("typing")[0]
+    assert star_exports("math") == (frozenset(), False)  # a C module: nothing known

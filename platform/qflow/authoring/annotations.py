@@ -149,8 +149,10 @@ class TypeResolver:
     """Resolves annotations in the module's global scope; collects the custom types it meets."""
 
     def __init__(self, scope, classes: dict[str, cst.ClassDef], aliases: dict[str, cst.CSTNode],
-                 warnings: list[str]) -> None:
+                 warnings: list[str], star_names: dict[str, str] | None = None) -> None:
         self.scope = scope
+        # what `from <stdlib module> import *` binds: name → qualified name (libcst's scope knows none)
+        self.star_names = star_names or {}
         self.classes = classes
         self.aliases = aliases  # module-level name → assigned value (or TypeAlias value)
         self.warnings = warnings
@@ -193,6 +195,11 @@ class TypeResolver:
             qnames = self.scope.get_qualified_names_for(dotted)
         except Exception:
             qnames = set()
+        if not qnames or all(q.source is QualifiedNameSource.BUILTIN for q in qnames):
+            # A star import binds names libcst's scope analysis cannot see; it also shadows builtins.
+            star = self._star_ref(dotted)
+            if star is not None:
+                return star
         if not qnames:
             return Ref("unresolved", dotted)
         # A name bound more than once (`if TYPE_CHECKING: import pandas as pd` / `else: pd = None`,
@@ -209,6 +216,13 @@ class TypeResolver:
         if best.source is QualifiedNameSource.BUILTIN:
             return Ref("builtin", best.name)
         return Ref("import", canonical_qualname(best.name))
+
+    def _star_ref(self, dotted: str) -> Ref | None:
+        head, dot, rest = dotted.partition(".")
+        qualified = self.star_names.get(head)
+        if qualified is None:
+            return None
+        return Ref("import", canonical_qualname(qualified + dot + rest))
 
     def qualname(self, node: cst.CSTNode) -> str | None:
         """The canonical qualified name of a Name/Attribute, following simple module-level aliases

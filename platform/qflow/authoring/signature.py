@@ -26,6 +26,7 @@ from qflow.authoring.annotations import (
 from qflow.authoring.docstrings import google_arg_descriptions
 from qflow.authoring.errors import NodeParseError
 from qflow.authoring.pyversions import DEFAULT_PYTHON_VERSION, check_syntax, check_version
+from qflow.authoring.star_imports import star_imported_names
 from type_system.types import (
     ANY, BOOL, FLOAT, INT, NONE, STR, CustomT, DictT, ListT, TupleT, Type, format_type,
 )
@@ -360,7 +361,7 @@ def _inspect(source: str | bytes, main: str, python_version: str) -> dict:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     scope = wrapper.resolve(ScopeProvider)[fn]
     classes, aliases = module_names(module)
-    resolver = TypeResolver(scope, classes, aliases, warnings)
+    resolver = TypeResolver(scope, classes, aliases, warnings, star_imported_names(module, python_version))
     positions = _Positions(wrapper, line_map)
 
     with resolver.type_params(type_parameters(fn)):
