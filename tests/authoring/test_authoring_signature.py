@@ -467,6 +467,29 @@ SAMPLES = [
     def main(h: Holder) -> None:
         """Doc."""
     ''',
+    # kept statements sharing a line with dropped multi-line ones: the dropped ones are kept whole
+    '''
+    print(
+        1); Alias = list[int]
+    def main(a: Alias) -> Alias: ...
+    ''',
+    '''
+    Alias = int; print(
+        1); print(
+        2)
+    from typing import TypedDict
+    class P(TypedDict):
+        x: Alias; print(
+            3)
+    def main(p: P, a: int):
+        """Doc.
+
+        Args:
+            a: the a.
+        """; print(
+            4)
+        return p
+    ''',
 ]
 
 
@@ -485,6 +508,32 @@ def test_reduced_module_keeps_dataclass_details() -> None:
     assert s["custom_types"] == {"Config": {"fields": {"name": "str", "retries": "int", "tags": "list[str]"},
                                             "required": ["name"]}}
     assert [i["type"] for i in s["inputs"]] == ["Config", "Empty", "int | None"]
+
+
+def test_statements_sharing_a_line_with_kept_ones() -> None:
+    import ast
+
+    import libcst as cst
+
+    from qflow.authoring.signature import find_main_ast, reduce_module
+
+    for src in map(textwrap.dedent, SAMPLES[4:6]):
+        tree = ast.parse(src)
+        cst.parse_module(reduce_module(src, tree, find_main_ast(tree, "main"))[0])  # no fallback needed
+    s = sig(SAMPLES[4])
+    assert [i["type"] for i in s["inputs"]] == ["list[int]"] and s["outputs"][0]["type"] == "list[int]"
+    s = sig(SAMPLES[5])
+    assert s["inputs"] == [{"name": "p", "type": "P", "required": True, "description": None},
+                           {"name": "a", "type": "int", "required": True, "description": "the a."}]
+    assert s["custom_types"] == {"P": {"fields": {"x": "int"}, "required": ["x"]}}
+
+
+def test_a_reduction_libcst_cannot_read_falls_back_to_the_whole_file(monkeypatch) -> None:
+    from qflow.authoring import signature
+
+    monkeypatch.setattr(signature, "reduce_module", lambda source, tree, main: ("def main(:\n", [0, 1]))
+    s = sig("X = int\ndef main(a: X) -> X: ...\n")
+    assert s["inputs"][0]["type"] == "int" and s["outputs"] == [{"name": "result", "type": "int"}]
 
 
 def test_code_libcst_cannot_parse_is_a_clean_error() -> None:

@@ -137,6 +137,7 @@ def reduce_module(source: str, tree: ast.Module, main_node: ast.AST) -> tuple[st
         elif isinstance(node, (ast.If, ast.Try, ast.With)) or type(node).__name__ == "TryStar":
             if _keeps_bindings(node):
                 keep_range(node.lineno, node.end_lineno)
+    _keep_whole_statements(tree, keep, set(replace))
     out: list[str] = []
     line_map: list[int] = [0]  # reduced line (1-based) → file line
     for i, line in enumerate(lines, start=1):
@@ -147,6 +148,37 @@ def reduce_module(source: str, tree: ast.Module, main_node: ast.AST) -> tuple[st
             out.append(text)
             line_map.append(i)
     return "".join(out), line_map
+
+
+def _simple_statements(tree: ast.Module) -> list[ast.stmt]:
+    """Every statement without a body of its own, at any depth."""
+    out: list[ast.stmt] = []
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        blocks = [getattr(node, f, None) or () for f in ("body", "orelse", "finalbody", "handlers", "cases")]
+        if not any(blocks):
+            out.append(node)
+        for block in blocks:
+            stack.extend(block)
+    return out
+
+
+def _keep_whole_statements(tree: ast.Module, keep: list[bool], replaced: set[int]) -> None:
+    """Keep every multi-line simple statement that is partly kept whole: one sharing a line with a kept
+    statement (`print(\n    1); Alias = list[int]`) would otherwise leave a fragment that does not parse.
+    Repeated until stable, as a statement kept whole may share its other lines with further ones.
+    Placeholder lines (`...` for a dropped body) stand for nothing and keep nothing."""
+    spans = [(n.lineno, n.end_lineno) for n in _simple_statements(tree) if n.end_lineno > n.lineno]
+    changed = True
+    while changed:
+        changed = False
+        for a, b in spans:
+            lines = range(a, b + 1)
+            if any(keep[i] and i not in replaced for i in lines) and not all(keep[i] for i in lines):
+                for i in lines:
+                    keep[i] = True
+                changed = True
 
 
 # --- module-level names ----------------------------------------------------------------------------------
@@ -310,6 +342,33 @@ def inspect_node(source: str | bytes, main: str = "main", python_version: str = 
         raise NodeParseError("the node is nested too deeply to be read", 1, 1) from None
 
 
+def _parse_cst(source: str, reduced: str,
+               line_map: list[int] | None) -> tuple[cst.Module, list[int] | None]:
+    """libcst's module of the reduced source with its line map, or of the whole file (no map) when the
+    reduction left something libcst cannot read: a safety net, as the reduction keeps whole statements.
+    An error is reported from the whole file, whose positions need no mapping."""
+    if line_map is not None:
+        try:
+            return cst.parse_module(reduced), line_map
+        except cst.ParserSyntaxError:
+            pass
+    try:
+        return cst.parse_module(source), None
+    except cst.ParserSyntaxError as exc:
+        raise _libcst_error(exc) from None
+
+
+def _libcst_error(exc: cst.ParserSyntaxError) -> NodeParseError:
+    """Code CPython compiles but libcst cannot parse (rare: e.g. `(x): int = 1`). libcst's `raw_line`
+    can be the line after; its message names the line."""
+    text = str(exc.message)
+    m = re.search(r"error at (\d+):(\d+): ", text)
+    line = int(m.group(1)) if m else exc.raw_line
+    if m:
+        text = text[: m.start()] + text[m.end():]
+    return NodeParseError(f"libcst cannot parse the node: {text}", line, exc.raw_column + 1)
+
+
 def _inspect(source: str | bytes, main: str, python_version: str) -> dict:
     if isinstance(source, bytes):
         source = decode_source(source)
@@ -333,19 +392,7 @@ def _inspect(source: str | bytes, main: str, python_version: str) -> dict:
     else:
         reduced, line_map, imports = source, None, None
 
-    try:
-        module = cst.parse_module(reduced)
-    except cst.ParserSyntaxError as exc:
-        # Code CPython compiles but libcst cannot parse (rare: e.g. `(x): int = 1`). libcst's `raw_line`
-        # can be the line after; its message names the line.
-        text = str(exc.message)
-        m = re.search(r"error at (\d+):(\d+): ", text)
-        line = int(m.group(1)) if m else exc.raw_line
-        if m:
-            text = text[: m.start()] + text[m.end():]
-        if line_map is not None:
-            line = line_map[min(max(line, 1), len(line_map) - 1)] if len(line_map) > 1 else 1
-        raise NodeParseError(f"libcst cannot parse the node: {text}", line, exc.raw_column + 1) from None
+    module, line_map = _parse_cst(source, reduced, line_map)
     fn = find_main_cst(module, main)
     if fn is None:
         raise missing
