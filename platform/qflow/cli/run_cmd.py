@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -43,6 +44,7 @@ def run_node(
         fail(f"--inputs is not valid JSON: {e}", as_json)
     if not isinstance(given, dict):
         fail("--inputs must be a JSON object mapping input names to values", as_json)
+    _check_limits(timeout, memory, as_json)
     limits = Limits(
         timeout_seconds=timeout if timeout is not None else settings.default_timeout_seconds,
         memory_mb=memory if memory is not None else settings.default_memory_mb,
@@ -50,8 +52,6 @@ def run_node(
         output_bytes=settings.default_output_limit_bytes,
         tmp_mb=settings.default_tmp_size_mb,
     )
-    if limits.timeout_seconds <= 0 or limits.memory_mb < 16:
-        fail("--timeout must be positive and --memory at least 16 (MiB)", as_json)
     try:
         node = prepare(code, main=main, python_version=version)
     except NodeParseError as e:
@@ -85,10 +85,39 @@ def run_workflow(
     raise typer.Exit(code)
 
 
-def _read_source(file: Path, as_json: bool) -> str:
+_LIMIT_OPTIONS = {"timeout_seconds": ("--timeout", "seconds"), "memory_mb": ("--memory", "MiB")}
+
+
+def _check_limits(timeout: float | None, memory: int | None, as_json: bool) -> None:
+    """--timeout and --memory within a workflow's bounds for the same limits (SPEC §6): `float` options
+    accept "nan" and "inf", which slipped past a bare `<= 0` check and failed in the sandbox, as did a
+    timeout too large for its clock (1e300)."""
+    from pydantic import ValidationError
+
+    from qflow.engine.spec import LimitOverrides
+
+    if timeout is not None and not math.isfinite(timeout):
+        fail(f"--timeout must be a finite number of seconds, not {timeout}", as_json)
     try:
-        return file.read_text(encoding="utf-8")
+        LimitOverrides(timeout_seconds=timeout, memory_mb=memory)
+    except ValidationError as e:
+        problem = e.errors()[0]  # "Input should be greater than 0"
+        option, unit = _LIMIT_OPTIONS[problem["loc"][0]]
+        value = f"{timeout:g}" if option == "--timeout" else str(memory)
+        bound = problem["msg"].removeprefix("Input should be ")
+        fail(f"{option} must be {bound} ({unit}), not {value}", as_json)
+
+
+def _read_source(file: Path, as_json: bool) -> str:
+    """The node's text decoded as `node inspect` and Python decode it: a UTF-8 BOM or a PEP 263 coding
+    cookie is honoured (a plain UTF-8 read keeps the BOM, which then fails at run time)."""
+    from qflow.authoring import NodeParseError, decode_source
+
+    try:
+        return decode_source(file.read_bytes())
     except FileNotFoundError:
         fail(f"{file}: no such file", as_json)
-    except (OSError, UnicodeDecodeError) as e:
-        fail(f"{file}: cannot read it ({e})", as_json)
+    except OSError as e:
+        fail(f"{file}: cannot read it ({e.strerror or e})", as_json)
+    except NodeParseError as e:
+        fail(f"{file}: {e.message}", as_json)
