@@ -26,3 +26,16 @@ def register_and_login(client: TestClient, email: str = "ada@example.com", passw
     r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def ended(client: TestClient, headers: dict, execution_id: str, timeout: float = 90) -> dict:
+    """The execution once it has ended. In-process executions run in a thread of the server, after
+    the 202: a test waits for them as a client would."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        ex = client.get(f"/api/v1/executions/{execution_id}", headers=headers).json()
+        if ex.get("status") in ("completed", "failed", "cancelled") or time.monotonic() > deadline:
+            return ex
+        time.sleep(0.1)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 
-from tests.api.conftest import register_and_login
+from tests.api.conftest import ended, register_and_login
 
 pytestmark = pytest.mark.postgres
 
@@ -118,7 +119,7 @@ def test_workflow_execution_runs_in_containers(client, runner_image, no_leftover
     assert started.status_code == 202, started.text
     ex_id = started.json()["execution_id"]
     # TestClient runs the background task before returning, so the execution is finished here.
-    ex = client.get(f"/api/v1/executions/{ex_id}", headers=h).json()
+    ex = ended(client, h, ex_id)
     assert ex["status"] == "completed", ex
     assert ex["progress_percent"] == 100.0
     assert ex["nodes"]["c"]["outputs"] == {"result": "28"}
@@ -182,12 +183,20 @@ def test_metrics_are_prometheus_text_from_the_database(client, runner_image, no_
     h = register_and_login(client)
     wf = client.post("/api/v1/workflows", headers=h, json={
         "name": "m", "nodes": [{"id": "n", "node": "range_list", "inputs": {"n": 3}}]}).json()
-    assert client.post(f"/api/v1/workflows/{wf['id']}/executions", json={}, headers=h).status_code == 202
-    r = client.get("/api/v1/metrics")
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
-    families = {f.name: f for f in text_string_to_metric_families(r.text)}
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
-               for f in families.values() for s in f.samples}
+    started = client.post(f"/api/v1/workflows/{wf['id']}/executions", json={}, headers=h)
+    assert started.status_code == 202
+    assert ended(client, h, started.json()["execution_id"])["status"] == "completed"
+    removed = ("qflow_containers", (("isolation", "execution"), ("status", "removed")))
+    deadline = time.monotonic() + 30  # the container's final record follows the execution's end
+    while True:
+        r = client.get("/api/v1/metrics")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+        families = {f.name: f for f in text_string_to_metric_families(r.text)}
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for f in families.values() for s in f.samples}
+        if samples.get(removed) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert samples[("qflow_executions", (("status", "completed"),))] == 1
     assert samples[("qflow_node_executions", (("status", "completed"),))] == 1
     assert samples[("qflow_node_cpu_seconds_total", (("status", "completed"),))] > 0

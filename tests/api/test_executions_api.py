@@ -14,7 +14,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import register_and_login
+from tests.api.conftest import ended, register_and_login
 from tests.support import QFLOW
 
 SLEEPY = """
@@ -153,7 +153,7 @@ def test_in_process_executions_answer_control_and_events_too(client, runner_imag
     node = client.post("/api/v1/nodes", json={"name": "sleepy", "code": SLEEPY}, headers=h).json()
     wf = client.post("/api/v1/workflows", json=chain(node["id"]), headers=h).json()
     ex_id = client.post(f"/api/v1/workflows/{wf['id']}/executions", json={}, headers=h).json()["execution_id"]
-    ex = client.get(f"/api/v1/executions/{ex_id}", headers=h).json()  # TestClient ran the background task
+    ex = ended(client, h, ex_id)
     assert ex["status"] == "completed" and ex["queue"] == "inprocess"
     assert client.post(f"/api/v1/executions/{ex_id}/resume", headers=h).status_code == 409
     kinds = [e["event"] for e in events(client, ex_id, h)]
@@ -198,6 +198,6 @@ def test_an_execution_runs_the_version_asked_for(client, runner_image, no_leftov
                json={**v1, "nodes": [{"id": "n", "node": "range_list", "inputs": {"n": 5}}]})
     latest = client.post(f"/api/v1/workflows/{wf['id']}/executions", json={}, headers=h).json()["execution_id"]
     old = client.post(f"/api/v1/workflows/{wf['id']}/executions", json={"version": 1}, headers=h).json()["execution_id"]
-    assert client.get(f"/api/v1/executions/{latest}", headers=h).json()["nodes"]["n"]["outputs"] == {"result": [0, 1, 2, 3, 4]}
-    assert client.get(f"/api/v1/executions/{old}", headers=h).json()["nodes"]["n"]["outputs"] == {"result": [0, 1, 2]}
+    assert ended(client, h, latest)["nodes"]["n"]["outputs"] == {"result": [0, 1, 2, 3, 4]}
+    assert ended(client, h, old)["nodes"]["n"]["outputs"] == {"result": [0, 1, 2]}
     assert client.post(f"/api/v1/workflows/{wf['id']}/executions", json={"version": 9}, headers=h).status_code == 404

@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.api.conftest import register_and_login
+from tests.api.conftest import ended, register_and_login
 
 pytestmark = [pytest.mark.postgres, pytest.mark.docker]
 
@@ -36,7 +36,7 @@ def test_big_output_is_a_file_its_owner_can_download(client, api_db, tmp_path, r
     wf = client.post("/api/v1/workflows", headers=h, json={
         "name": "big", "nodes": [{"id": "b", "node": f"{node['id']}@1", "inputs": {"n": 400_000}}]}).json()
     ex_id = client.post(f"/api/v1/workflows/{wf['id']}/executions", json={}, headers=h).json()["execution_id"]
-    ex = client.get(f"/api/v1/executions/{ex_id}", headers=h).json()
+    ex = ended(client, h, ex_id)
     assert ex["status"] == "completed", ex
     ref = ex["nodes"]["b"]["outputs"]["result"]["file"]
     r = client.get(f"/api/v1/files/{ref['id']}", headers=h)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.api.conftest import register_and_login
+from tests.api.conftest import ended, register_and_login
 
 pytestmark = [pytest.mark.postgres, pytest.mark.docker]
 
@@ -30,6 +30,6 @@ def test_operator_conversion_applies_at_run_time(client, api_db, runner_image, n
     assert created.status_code == 201, created.text
     started = client.post(f"/api/v1/workflows/{created.json()['id']}/executions", json={}, headers=h)
     assert started.status_code == 202, started.text
-    ex = client.get(f"/api/v1/executions/{started.json()['execution_id']}", headers=h).json()
+    ex = ended(client, h, started.json()["execution_id"])
     assert ex["status"] == "completed", ex
     assert ex["nodes"]["t"]["outputs"] == {"result": 43}

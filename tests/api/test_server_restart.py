@@ -76,3 +76,37 @@ def test_a_killed_server_s_execution_is_resumed_by_the_next_server(tmp_path, doc
                     if f":{first_pid}:" in c.labels.get("org.qflow.worker", "")]
     finally:
         second.stop()
+
+
+def test_a_server_already_running_takes_over_when_another_dies(tmp_path, docker_client, runner_image):
+    """Take-over is not only at start: a second server, up before the first one dies, finds the
+    orphaned execution on its next look and finishes it."""
+    db = f"sqlite:///{tmp_path / 'qflow.db'}"
+    first = Server(db, tmp_path / "first.log")
+    second = None
+    try:
+        h = first.http
+        token = login(h)
+        slow = h.post("/nodes", json={"name": "slow", "code": SLOW}).json()["id"]
+        wf = h.post("/workflows", json={"name": "two-servers", "nodes": [
+            {"id": "a", "node": f"{slow}@1", "inputs": {"x": 1}}, {"id": "b", "node": f"{slow}@1"}],
+            "connections": [{"from": "a.result", "to": "b.x"}]}).json()
+        second = Server(db, tmp_path / "second.log")
+        second.http.headers["Authorization"] = f"Bearer {token}"
+        eid = h.post(f"/workflows/{wf['id']}/executions", json={}).json()["execution_id"]
+        deadline = time.monotonic() + 60
+        while h.get(f"/executions/{eid}").json()["nodes"]["a"]["status"] != "running":
+            assert time.monotonic() < deadline, first.log()
+            time.sleep(0.1)
+        first.kill()
+        deadline = time.monotonic() + 90
+        while (ex := second.http.get(f"/executions/{eid}").json())["status"] not in ("completed", "failed"):
+            assert time.monotonic() < deadline, second.log()
+            time.sleep(0.2)
+        assert ex["status"] == "completed" and ex["nodes"]["b"]["outputs"] == {"result": 3}, (ex, second.log())
+        (runner,) = rows(db, "SELECT runner_id FROM workflow_executions")
+        assert runner["runner_id"].split(":")[1] == str(second.proc.pid)
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()

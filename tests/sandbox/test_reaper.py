@@ -27,7 +27,29 @@ def make(client, image, **labels):
 def test_owner_alive():
     assert owner_alive(worker_identity()) is True
     assert owner_alive(dead_identity()) is False
-    assert owner_alive("some-other-host:1:1") is None
+    assert owner_alive("some-other-host/1:1:1") is None
+    host, pid, start = worker_identity().rsplit(":", 2)
+    hostname = host.split("/")[0]
+    # Same hostname, another pid namespace (a container with host networking): not judged by pid.
+    assert owner_alive(f"{hostname}/1:{pid}:{start}") is None
+
+
+def test_a_zombie_owner_is_dead():
+    import os
+    import time
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        time.sleep(0.2)  # exited, not yet waited for: a zombie
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        assert fields[0] == "Z"
+        host = worker_identity().rsplit(":", 2)[0]
+        assert owner_alive(f"{host}:{pid}:{fields[19]}") is False
+    finally:
+        os.waitpid(pid, 0)
 
 
 def test_reaps_dead_owners_and_ended_executions_only(docker_client, runner_image, sqlite_url):
@@ -87,28 +109,37 @@ def test_an_owner_on_another_host_is_gone_when_its_lease_stays_missing(docker_cl
 
     conn = redis.Redis.from_url(redis_url)
     tag = uuid.uuid4().hex[:8]
-    dead, alive, unleased = (f"host-{name}-{tag}:1:1" for name in ("dead", "alive", "unleased"))
+    dead, alive, unleased, other = (f"host-{name}-{tag}/1:1:1" for name in ("dead", "alive", "unleased", "other"))
     conn.set(lease_key(alive), "1", ex=60)
     leases = WorkerLeases(conn, worker_identity(), ttl=10)
     clock = [1000.0]
-    gone = lambda owners: leases.gone(owners, now=clock[0])  # noqa: E731 — a clock the test moves
-    boxes = {dead: make(docker_client, runner_image, **{WORKER_LABEL: dead, LEASE_LABEL: "redis"}),
-             alive: make(docker_client, runner_image, **{WORKER_LABEL: alive, LEASE_LABEL: "redis"}),
-             unleased: make(docker_client, runner_image, **{WORKER_LABEL: unleased})}
+    ours = f"deployment-{tag}"
+
+    def gone(owners):
+        return leases.gone(owners, now=clock[0])  # a clock the test moves
+
+    def reap_here(**kw):
+        return set(reap(docker_client, leases_gone=gone, deployment=ours, **kw))
+
+    boxes = {dead: make(docker_client, runner_image, **{WORKER_LABEL: dead, LEASE_LABEL: ours}),
+             alive: make(docker_client, runner_image, **{WORKER_LABEL: alive, LEASE_LABEL: ours}),
+             unleased: make(docker_client, runner_image, **{WORKER_LABEL: unleased}),
+             # Another deployment on the same engine: its lease is in a Redis this reaper does not read.
+             other: make(docker_client, runner_image, **{WORKER_LABEL: other, LEASE_LABEL: "another-deployment"})}
     try:
         for box in boxes.values():
             box.start()
-        assert not set(reap(docker_client, leases_gone=gone)) & {b.id for b in boxes.values()}  # missing once
+        assert not reap_here() & {b.id for b in boxes.values()}  # missing once
         clock[0] += 5
-        assert not set(reap(docker_client, leases_gone=gone)) & {b.id for b in boxes.values()}  # not for a ttl
+        assert not reap_here() & {b.id for b in boxes.values()}  # not for a ttl
         conn.delete(lease_key(alive))
         clock[0] += 5
         # The dead owner's lease has been missing for a ttl; the other's lease lapsed only now.
-        assert set(reap(docker_client, leases_gone=gone)) & {b.id for b in boxes.values()} == {boxes[dead].id}
+        assert reap_here() & {b.id for b in boxes.values()} == {boxes[dead].id}
         conn.set(lease_key(alive), "1", ex=60)  # renewed in time: its missing spell is forgotten
         clock[0] += 20
-        assert not set(reap(docker_client, leases_gone=gone)) & {boxes[alive].id, boxes[unleased].id}
-        assert not set(reap(docker_client)) & {boxes[alive].id, boxes[unleased].id}
+        assert not reap_here() & {boxes[alive].id, boxes[unleased].id, boxes[other].id}
+        assert not set(reap(docker_client)) & {boxes[alive].id, boxes[unleased].id, boxes[other].id}
     finally:
         conn.delete(lease_key(alive))
         for box in boxes.values():

@@ -32,8 +32,6 @@ Progress = Callable[[str, str, RunResult | None], None]
 
 # How many times a stalled in-process execution is recovered before it is failed.
 MAX_RECOVERIES = 10
-# Failed looks at the database in a row (one a second) before an in-process execution is given up.
-MAX_WATCH_FAILURES = 120
 
 # Executions this process runs in-process, so a resume (API) reaches the thread pool that runs them.
 _LOCAL: dict[uuid.UUID, LocalDispatcher] = {}
@@ -102,20 +100,27 @@ def run_execution(sessions: sessionmaker[Session], execution_id: uuid.UUID, prog
     with _LOCAL_LOCK:
         _LOCAL[execution_id] = dispatcher
     try:
-        snap = snapshots.get(sessions, execution_id)
-        try:
-            dispatcher.dispatch(state.start(sessions, execution_id, snap).jobs)
-        except state.TransitionRefused as e:
-            if e.status not in ("running", "paused"):  # already over: nothing to run
-                return outcome(sessions, execution_id, tuning.files_dir)
+        started = [False]
         recoveries = [0]
-        # Recovery as the reconciler does it, with every node of this idle pool counted as lost.
+        # Recovery as the reconciler does it, with every node of this idle pool counted as lost: this
+        # process is the execution's only runner (`runner_id`), so a running node it is not running
+        # was lost.
         now_stale = SimpleNamespace(stale_after_seconds=0.0, requeue_grace_seconds=0.0)
 
         def watch() -> bool:
-            """One look at the execution; True once it is over."""
-            status = state.execution_status(sessions, execution_id)
+            """One look at the execution; True once it is over (or no longer this process's to run)."""
+            if not started[0]:
+                try:
+                    dispatcher.dispatch(state.start(sessions, execution_id, snapshots.get(sessions, execution_id)).jobs)
+                except state.TransitionRefused as e:
+                    if e.status not in ("running", "paused"):  # already over: nothing to run
+                        return True
+                started[0] = True
+            status, runner = state.execution_status_and_runner(sessions, execution_id)
             if status in state.EXECUTION_TERMINAL or status is None:
+                return True
+            if runner is not None and runner != worker_id:
+                log.warning("execution %s is run by %s now; this process stops running it", execution_id, runner)
                 return True
             if not dispatcher.wait_idle(timeout=0.5):
                 return False
@@ -144,13 +149,10 @@ def run_execution(sessions: sessionmaker[Session], execution_id: uuid.UUID, prog
                     break
                 failures = 0
             except Exception as e:  # noqa: BLE001 — the database blinked: the jobs go on; look again
+                # Never give up while this process is the runner: nobody else would take it over.
                 failures += 1
                 log.warning("watching execution %s failed (%d in a row): %s", execution_id, failures, e)
-                if failures >= MAX_WATCH_FAILURES:
-                    state.abort(sessions, execution_id, {"type": "SandboxError", "traceback": None,
-                                                         "message": f"the in-process engine lost its database: {e}"})
-                    break
-                time.sleep(1.0)
+                time.sleep(min(5.0, 0.5 * failures))
         dispatcher.wait_idle(timeout=30)  # a cancelled node's job records its end
     finally:
         with _LOCAL_LOCK:

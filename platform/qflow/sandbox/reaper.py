@@ -4,7 +4,6 @@ nothing else would (RQ's `kill_horse` cannot reach them)."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -18,16 +17,20 @@ ENDED = ("completed", "failed", "cancelled")
 
 
 def owner_alive(identity: str) -> bool | None:
-    """True/False for an owner on this host (pid alive with the same start time); None elsewhere."""
+    """True/False for an owner on this host and in this pid namespace (its pid alive — not a zombie —
+    with the same start time); None for one elsewhere."""
+    from qflow.sandbox.sandboxes import host_part
+
     try:
         host, pid, start = identity.rsplit(":", 2)
     except ValueError:
         return None
-    if host != socket.gethostname():
+    if host != host_part():
         return None
     try:
         with open(f"/proc/{int(pid)}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19] == start
+            fields = f.read().rsplit(")", 1)[1].split()
+        return fields[0] not in ("Z", "X") and fields[19] == start
     except (OSError, ValueError, IndexError):
         return False
 
@@ -58,13 +61,17 @@ def _when(stamp: str) -> datetime:
     return datetime.fromisoformat(f"{head}.{(frac or '0')[:6]:0<6}+00:00")
 
 
-def _leased_elsewhere(containers) -> set[str]:
-    owners = {c.labels.get(WORKER_LABEL) for c in containers if c.labels.get(LEASE_LABEL)}
+def _leased_elsewhere(containers, deployment: str | None) -> set[str]:
+    """Owners elsewhere that hold a lease in this deployment's Redis (another deployment's containers
+    on the same engine hold theirs in a Redis this reaper does not read)."""
+    owners = {c.labels.get(WORKER_LABEL) for c in containers
+              if deployment is not None and c.labels.get(LEASE_LABEL) == deployment}
     return {o for o in owners if o and owner_alive(o) is None}
 
 
 def reap(client: docker.DockerClient, sessions=None, stale_created_seconds: float = 300,
-         exited_grace_seconds: float = 120, leases_gone: Callable[[set[str]], set[str]] | None = None) -> list[str]:
+         exited_grace_seconds: float = 120, leases_gone: Callable[[set[str]], set[str]] | None = None,
+         deployment: str | None = None) -> list[str]:
     """Remove abandoned Qflow containers; the ids removed. Abandoned: its owner process on this host is
     gone, its owner on another host let its lease lapse (`leases_gone`, given the owners that hold one,
     answers which are gone), its execution has ended, it never got past `created`, or it exited over
@@ -72,7 +79,7 @@ def reap(client: docker.DockerClient, sessions=None, stale_created_seconds: floa
     one still there was forgotten; this also covers owners on other hosts that hold no lease)."""
     containers = client.containers.list(all=True, ignore_removed=True, filters={"label": OWNER_LABEL})
     ended = _ended_executions(sessions, {c.labels.get(EXECUTION_LABEL, "") for c in containers})
-    gone = leases_gone(_leased_elsewhere(containers)) if leases_gone is not None else set()
+    gone = leases_gone(_leased_elsewhere(containers, deployment)) if leases_gone is not None else set()
     now = datetime.now(timezone.utc)
     removed = []
     for c in containers:

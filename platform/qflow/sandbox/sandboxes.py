@@ -34,23 +34,34 @@ from qflow.sandbox.container import (
 )
 
 
+def host_part() -> str:
+    """This process's host as identities name it: the hostname and the pid namespace (containers with
+    host networking share the hostname, not the pids)."""
+    try:
+        ns = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        ns = 0
+    return f"{socket.gethostname()}/{ns}"
+
+
 def worker_identity() -> str:
-    """host:pid:start-time — the reaper tells a dead owner from a reused pid by the start time."""
+    """host/pidns:pid:start-time — the reaper tells a dead owner from a reused pid by the start time."""
     try:
         with open(f"/proc/{os.getpid()}/stat") as f:
             start = f.read().rsplit(")", 1)[1].split()[19]
     except OSError:
         start = "0"
-    return f"{socket.gethostname()}:{os.getpid()}:{start}"
+    return f"{host_part()}:{os.getpid()}:{start}"
 
 
 _LEASE: dict[str, str] = {}
 
 
-def hold_lease(kind: str = "redis") -> None:
-    """Declare that this process renews a liveness lease (`qflow.engine.queue.leases`): containers it
-    makes from now on say so, and a reaper on another host may remove them once the lease is gone."""
-    _LEASE[LEASE_LABEL] = kind
+def hold_lease(deployment: str) -> None:
+    """Declare that this process renews a liveness lease (`qflow.engine.queue.leases`) in the Redis of
+    `deployment`: containers it makes from now on say so, and a reaper of the same deployment on
+    another host may remove them once the lease is gone."""
+    _LEASE[LEASE_LABEL] = deployment
 
 
 def owner_labels() -> dict[str, str]:

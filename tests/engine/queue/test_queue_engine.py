@@ -445,7 +445,7 @@ def test_a_worker_holds_a_lease_in_redis_and_labels_its_containers_with_it(rig, 
     conn = redis.Redis.from_url(rig.redis_url)
     worker = rig.start_worker()
     rig.wait_workers_ready(1)
-    pattern = f"qflow:lease:{socket.gethostname()}:{worker.pid}:*"
+    pattern = f"qflow:lease:{socket.gethostname()}/*:{worker.pid}:*"
     rig.wait_for(lambda: conn.keys(pattern), what="the worker's lease")
     (key,) = conn.keys(pattern)
     identity = key.decode()[len("qflow:lease:"):]
@@ -454,7 +454,8 @@ def test_a_worker_holds_a_lease_in_redis_and_labels_its_containers_with_it(rig, 
     assert conn.pttl(key) > 1500  # renewed (every ttl/4): unrenewed, under 0.5 s would be left
     pooled = rig.wait_for(lambda: docker_client.containers.list(
         ignore_removed=True, filters={"label": f"org.qflow.worker={identity}"}), what="a pre-started container")
-    assert all(c.labels.get("org.qflow.lease") == "redis" for c in pooled)
+    deployment = conn.get("qflow:deployment").decode()
+    assert all(c.labels.get("org.qflow.lease") == deployment for c in pooled)
     rig.stop_workers()
     assert worker.returncode == 0, rig.logs()
     assert not conn.exists(key)

@@ -10,7 +10,7 @@ import uuid
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -92,8 +92,22 @@ def _dispatcher(request: Request, ex: WorkflowExecution):
     return local_dispatcher(ex.id)
 
 
-def _control(action: str, execution_id: uuid.UUID, request: Request, session, sessions, user,
-             background: BackgroundTasks) -> dict:
+def _take_over(sessions, ex: WorkflowExecution) -> None:
+    """Resume an in-process execution here only if the process that ran it is gone; then this one
+    becomes its runner (compare-and-set: one server wins). Two live runners would each take the
+    other's running nodes for lost."""
+    from qflow.engine.queue import state
+    from qflow.sandbox.reaper import owner_alive
+    from qflow.sandbox.sandboxes import worker_identity
+
+    if ex.runner_id is not None and owner_alive(ex.runner_id) is not False:
+        raise HTTPException(409, "this execution runs in another server process (or on another host): "
+                                 "resume it through that server")
+    if not state.take_runner(sessions, ex.id, worker_identity(), ex.runner_id):
+        raise HTTPException(409, "another server has just taken this execution over")
+
+
+def _control(action: str, execution_id: uuid.UUID, request: Request, session, sessions, user) -> dict:
     from qflow.engine.queue import submit
     from qflow.engine.queue.state import TransitionRefused
 
@@ -107,12 +121,13 @@ def _control(action: str, execution_id: uuid.UUID, request: Request, session, se
         elif action == "pause":
             result = {"checkpoint_id": str(submit.pause(sessions, ex.id, dispatcher))}
         else:
-            if dispatcher is None:  # an in-process execution this server no longer runs: run it here
-                from qflow.engine.inprocess import run_execution
+            if dispatcher is None:  # an in-process execution this process does not run
+                _take_over(sessions, ex)
+                from qflow.api.inprocess_runs import run_in_background
                 from qflow.engine.queue import state
 
                 state.resume(sessions, ex.id, submit.load_snapshot(sessions, ex.id))
-                background.add_task(run_execution, sessions, ex.id, app_settings=request.app.state.settings)
+                run_in_background(sessions, ex.id, request.app.state.settings)
             else:
                 submit.resume(sessions, ex.id, dispatcher)
             result = {}
@@ -125,24 +140,24 @@ def _control(action: str, execution_id: uuid.UUID, request: Request, session, se
 
 @router.post("/{execution_id}/cancel")
 def cancel_execution(execution_id: uuid.UUID, request: Request, session: SessionDep, sessions: SessionsDep,
-                     user: CurrentUser, background: BackgroundTasks) -> dict:
+                     user: CurrentUser) -> dict:
     """Cancel: nodes not yet running never run; a running node's container is killed (within a
     heartbeat). 409 if the execution has already ended."""
-    return _control("cancel", execution_id, request, session, sessions, user, background)
+    return _control("cancel", execution_id, request, session, sessions, user)
 
 
 @router.post("/{execution_id}/pause")
 def pause_execution(execution_id: uuid.UUID, request: Request, session: SessionDep, sessions: SessionsDep,
-                    user: CurrentUser, background: BackgroundTasks) -> dict:
+                    user: CurrentUser) -> dict:
     """Pause: a checkpoint is written, running nodes finish, nothing new starts. 409 unless running."""
-    return _control("pause", execution_id, request, session, sessions, user, background)
+    return _control("pause", execution_id, request, session, sessions, user)
 
 
 @router.post("/{execution_id}/resume")
 def resume_execution(execution_id: uuid.UUID, request: Request, session: SessionDep, sessions: SessionsDep,
-                     user: CurrentUser, background: BackgroundTasks) -> dict:
+                     user: CurrentUser) -> dict:
     """Resume from the latest checkpoint. 409 unless paused."""
-    return _control("resume", execution_id, request, session, sessions, user, background)
+    return _control("resume", execution_id, request, session, sessions, user)
 
 
 # ---------------------------------------------------------------- events

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -219,8 +219,7 @@ def set_workflow_tags(workflow_id: uuid.UUID, body: TagsIn, session: SessionDep,
 
 @router.post("/{workflow_id}/executions", status_code=status.HTTP_202_ACCEPTED)
 def start_execution(workflow_id: uuid.UUID, request: Request, session: SessionDep, sessions: SessionsDep,
-                    user: CurrentUser, background: BackgroundTasks,
-                    body: ExecutionIn | None = None) -> JSONResponse:
+                    user: CurrentUser, body: ExecutionIn | None = None) -> JSONResponse:
     """Validates again, then runs: on the RQ workers when the platform has Redis (QFLOW_REDIS_URL),
     else in this process, in the background. 202 with the execution's id either way. Every field of
     the body is optional, and so is the body (no body, or `null`: the latest version, its defaults)."""
@@ -241,11 +240,12 @@ def start_execution(workflow_id: uuid.UUID, request: Request, session: SessionDe
                                      workflow_version_id=version.id, app_settings=settings)
         submit.start(sessions, execution_id, rq_dispatcher(request.app))
     else:
-        from qflow.engine.inprocess import create_execution, run_execution
+        from qflow.api.inprocess_runs import run_in_background
+        from qflow.engine.inprocess import create_execution
 
         execution_id = create_execution(sessions, spec, resolved, plan, params, owner_id=user.id,
                                         workflow_version_id=version.id, app_settings=settings)
-        background.add_task(run_execution, sessions, execution_id, app_settings=settings)
+        run_in_background(sessions, execution_id, settings)
     return JSONResponse({"execution_id": str(execution_id), "status": "pending"},
                         status_code=status.HTTP_202_ACCEPTED,
                         headers={"Location": f"/api/v1/executions/{execution_id}"})

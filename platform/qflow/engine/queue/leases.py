@@ -17,6 +17,17 @@ import time
 
 log = logging.getLogger("qflow.engine")
 PREFIX = "qflow:lease:"
+DEPLOYMENT_KEY = "qflow:deployment"
+
+
+def deployment_id(connection) -> str:
+    """The id of the deployment this Redis serves, made by the first worker that asks: containers are
+    labelled with it, so that a reaper judges by lease only the containers whose leases it can see."""
+    import uuid
+
+    connection.set(DEPLOYMENT_KEY, uuid.uuid4().hex, nx=True)
+    value = connection.get(DEPLOYMENT_KEY)
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def lease_key(identity: str) -> str:

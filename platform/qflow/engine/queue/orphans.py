@@ -63,3 +63,27 @@ def adopt_orphaned_inprocess(sessions, runner_id: str) -> list[uuid.UUID]:
     (the caller runs them: `inprocess.run_execution`)."""
     return [o.execution_id for o in orphaned_inprocess(sessions)
             if o.owner_id is not None and state.take_runner(sessions, o.execution_id, runner_id, o.runner_id)]
+
+
+def cancel_lost_nodes_of_ended(sessions, settings) -> int:
+    """Running nodes of ended in-process executions whose process died (a cancel or another branch's
+    failure ended the execution while it ran them): cancelled, with their event. The RQ reconciler
+    does the same for queued executions."""
+    from datetime import timedelta
+
+    from qflow.db.base import utcnow
+    from qflow.engine.queue.snapshot import SnapshotCache
+    from qflow.engine.queue.state import Tuning
+
+    EX, NE = state.EX, state.NE
+    with sessions() as s:
+        rows = s.execute(select(NE.c.id, NE.c.execution_id, NE.c.attempt, NE.c.worker_id)
+                         .join(EX, EX.c.id == NE.c.execution_id)
+                         .where(EX.c.queue == "inprocess", EX.c.status.in_(state.EXECUTION_TERMINAL),
+                                NE.c.status == "running")).all()
+    lost = [r for r in rows if r.worker_id is None or owner_alive(r.worker_id) is False]
+    if not lost:
+        return 0
+    snapshots, tuning, cutoff = SnapshotCache(size=4), Tuning.from_settings(settings), utcnow() + timedelta(seconds=1)
+    return sum(state.requeue_lost(sessions, snapshots.get(sessions, r.execution_id), r.execution_id, r.id,
+                                  r.attempt, cutoff, tuning).recorded for r in lost)

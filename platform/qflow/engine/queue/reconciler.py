@@ -50,8 +50,9 @@ def reconcile(sessions, dispatcher, snapshots, tuning, engine_settings, *, queue
         t = state.requeue_lost(sessions, snap, row.execution_id, row.id, row.attempt, stale, tuning)
         if t.recorded:
             report.lost += 1
-            log.warning("node %s of %s lost its worker (attempt %d); running it again",
-                        row.id, row.execution_id, row.attempt)
+            log.warning("node %s of %s lost its worker (attempt %d); %s", row.id, row.execution_id, row.attempt,
+                        "running it again" if t.jobs else "not running it again (its execution ended, or it "
+                        "lost too many)")
             dispatcher.dispatch(t.jobs)
             dispatcher.notify(row.execution_id, t.ended)
 

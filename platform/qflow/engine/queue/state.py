@@ -782,6 +782,9 @@ def requeue_lost(sessions: sessionmaker[Session], snap: Snapshot, execution_id: 
                          .values(status=new, error=error, finished_at=now, queued_at=now)).rowcount != 1:
                 raise _Refused()  # recorded meanwhile: the read above was not under a lock after all
             _error_log(s, execution_id, node_id, error, {"node": key, "attempt": attempt, "reason": LOST})
+            if new == "cancelled":  # the execution ended meanwhile: every transition has its event
+                _event(s, execution_id, "node_failed", node_id, {"node": key, "attempt": attempt,
+                                                                 "status": "cancelled", "reason": LOST})
             if new in ("queued", "pending"):
                 _event(s, execution_id, "node_retried", node_id,
                        {"node": key, "attempt": attempt, "next_attempt": attempt + 1, "delay_seconds": 0,
@@ -811,6 +814,12 @@ def settle(sessions: sessionmaker[Session], execution_id: uuid.UUID, snap: Snaps
                                     now))
         t.ended = _settle(s, execution_id, snap, now, t)
     return t
+
+
+def execution_status_and_runner(sessions: sessionmaker[Session], execution_id: uuid.UUID) -> tuple[str | None, str | None]:
+    with _connect(sessions) as s:
+        row = s.execute(select(EX.c.status, EX.c.runner_id).where(EX.c.id == execution_id)).one_or_none()
+    return (row.status, row.runner_id) if row is not None else (None, None)
 
 
 def nodes_running(sessions: sessionmaker[Session], execution_id: uuid.UUID) -> bool:

@@ -86,6 +86,7 @@ class WorkerRuntime:
         self.sandboxes = Sandboxes(self.sessions, prestart=self.es.prestart_containers, background_close=True)
         self.heartbeats = Heartbeats(self.sessions, self.worker_id, self.es.heartbeat_seconds)
         self.snapshots = SnapshotCache()
+        self.deployment: str | None = None  # known once the lease is held
         self.leases = WorkerLeases(self.dispatcher.connection, self.worker_id,
                                    ttl=max(self.es.stale_after_seconds, 3 * self.es.heartbeat_seconds))
         self.runner = NodeRunner(RunnerParts(self.sessions, self.worker_id, self.tuning, self.sandboxes,
@@ -103,15 +104,17 @@ class WorkerRuntime:
 
         from qflow.sandbox.reaper import reap
 
-        removed = reap(docker.from_env(), self.sessions, leases_gone=self.leases.gone)
+        removed = reap(docker.from_env(), self.sessions, leases_gone=self.leases.gone, deployment=self.deployment)
         if removed:
             log.info("removed %d abandoned container(s)", len(removed))
 
     def hold_lease(self) -> None:
         """Renew this worker's lease from now on; containers made after this carry its label."""
+        from qflow.engine.queue.leases import deployment_id
         from qflow.sandbox.sandboxes import hold_lease
 
-        hold_lease()
+        self.deployment = deployment_id(self.dispatcher.connection)
+        hold_lease(self.deployment)
         self.leases.hold()
 
     def start_maintenance(self) -> None:
