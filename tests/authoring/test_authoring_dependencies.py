@@ -131,10 +131,12 @@ def test_namespace_rules(dotted: str, dist: str | None) -> None:
     assert distribution_for(dotted) == dist
 
 
-def test_bare_namespace_imports_warn_and_add_no_dependency() -> None:
+def test_bare_namespace_imports_map_to_their_top_level_name_with_a_warning() -> None:
+    """SPEC §3: an import the mapping does not know maps to its top-level name — for a bare namespace
+    package that distribution is most likely wrong, and the node author is told so."""
     src = "import google\nimport azure\nfrom zope import *\nimport backports\nimport requests\ndef main(): ...\n"
     sig = inspect_node(src)
-    assert sig["dependencies"] == ["requests"]
+    assert sig["dependencies"] == ["azure", "backports", "google", "requests", "zope"]
     assert [w.split(":")[0] for w in sig["warnings"]] == [
         "import 'google'", "import 'azure'", "import 'zope'", "import 'backports'"]
     assert all("PEP 723" in w for w in sig["warnings"])

@@ -129,7 +129,8 @@ def dependencies_from_imports(records: Iterable[ImportRecord], version: str,
                               warnings: list[str] | None = None) -> list[str]:
     """Distributions for the non-stdlib, non-relative, non-`__future__` imports: unique, sorted
     case-insensitively. An import of a namespace package no known distribution provides (`import google`)
-    adds nothing to the list but a message to `warnings`: guessing would install an unrelated package."""
+    maps to its top-level name, as SPEC §3 says of any import the mapping does not know — with a message
+    in `warnings`, since that distribution is most likely not the one meant."""
     stdlib = stdlib_modules(version)
     found: set[str] = set()
     for rec in records:
@@ -139,18 +140,19 @@ def dependencies_from_imports(records: Iterable[ImportRecord], version: str,
             continue
         for dotted in rec.dotted_names():
             dist = distribution_for(dotted)
-            if dist is not None:
-                found.add(dist)
-            elif warnings is not None:
-                _warn_once(warnings, _namespace_warning(dotted))
+            if dist is None:
+                dist = dotted.split(".", 1)[0]
+                if warnings is not None:
+                    _warn_once(warnings, _namespace_warning(dotted))
+            found.add(dist)
     return sorted(found, key=lambda d: (d.lower(), d))
 
 
 def _namespace_warning(dotted: str) -> str:
     top = dotted.split(".", 1)[0]
-    return (f"import {dotted!r}: no dependency inferred, since {top!r} is a namespace package that many "
-            f"distributions share and none known provides {dotted!r}; name the distribution in a PEP 723 "
-            "'# /// script' block")
+    return (f"import {dotted!r}: {top!r} is a namespace package that many distributions share and none "
+            f"known provides {dotted!r}, so the dependency is the distribution named {top!r} — most likely "
+            "not the one meant; name it in a PEP 723 '# /// script' block")
 
 
 def _warn_once(warnings: list[str], message: str) -> None:
