@@ -29,9 +29,10 @@ def run_in_background(sessions, execution_id: uuid.UUID, settings) -> None:
     threading.Thread(target=run, name=f"qflow-run-{execution_id}", daemon=True).start()
 
 
-def look_for_orphans(sessions, settings) -> list[uuid.UUID]:
+def look_for_orphans(sessions, settings, reap_anyway: bool = False) -> list[uuid.UUID]:
     """Fail `qflow run`'s orphaned executions (nobody waits for them), take over and resume the ones
-    users submitted, settle the lost nodes of ended ones, and remove the dead processes' containers."""
+    users submitted, settle the lost nodes of ended ones, and remove the dead processes' containers
+    (when one of those was found, or `reap_anyway`: a dead server may have left pre-started ones)."""
     from qflow.engine.queue.orphans import (
         abort_orphaned_inprocess,
         adopt_orphaned_inprocess,
@@ -42,7 +43,7 @@ def look_for_orphans(sessions, settings) -> list[uuid.UUID]:
     aborted = abort_orphaned_inprocess(sessions, only_unowned=True)
     adopted = adopt_orphaned_inprocess(sessions, worker_identity())
     settled = cancel_lost_nodes_of_ended(sessions, settings)
-    if aborted or adopted or settled:
+    if aborted or adopted or settled or reap_anyway:
         try:  # the dead process's containers: a resumed execution starts its own
             import docker
 
@@ -71,10 +72,10 @@ class OrphanWatch:
         self._thread.join(timeout=10)
 
     def _loop(self) -> None:
-        wait = FIRST_LOOK_SECONDS
+        wait, first = FIRST_LOOK_SECONDS, True
         while not self._stop.wait(wait):
-            wait = LOOK_EVERY_SECONDS
             try:
-                look_for_orphans(self.sessions, self.settings)
+                look_for_orphans(self.sessions, self.settings, reap_anyway=first)
+                wait, first = LOOK_EVERY_SECONDS, False
             except Exception as e:  # noqa: BLE001 — the database blinked: look again later
                 log.warning("looking for orphaned executions failed: %s", e)
