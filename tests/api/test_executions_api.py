@@ -125,7 +125,11 @@ def test_pause_resume_and_cancel_over_http(queued_api, no_leftover_containers):
     paused = client.post(f"/api/v1/executions/{ex_id}/pause", headers=h)
     assert paused.status_code == 200 and paused.json()["status"] == "paused" and paused.json()["checkpoint_id"]
     assert client.post(f"/api/v1/executions/{ex_id}/pause", headers=h).status_code == 409
-    time.sleep(1.8)  # n0 finishes; n1 must not start
+    deadline = time.monotonic() + 30  # n0 finishes (however slowly its container starts)...
+    while client.get(f"/api/v1/executions/{ex_id}", headers=h).json()["nodes"]["n0"]["status"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)  # ...and n1 must not start
     ex = client.get(f"/api/v1/executions/{ex_id}", headers=h).json()
     assert ex["nodes"]["n0"]["status"] == "completed" and ex["nodes"]["n1"]["status"] == "pending"
     resumed = client.post(f"/api/v1/executions/{ex_id}/resume", headers=h)
