@@ -39,6 +39,14 @@ def one_container(*results) -> None:
     assert len({r.container_id for r in results}) == 1, "the nodes should share one warm container"
 
 
+def honest_node_unharmed(warm, attack, x: int, **kw) -> None:
+    """After `attack` (which completed), an honest node in the same warm container gets its answer."""
+    assert attack.status == "completed", attack.error
+    after = warm(HONEST, {"x": x}, **kw)
+    assert after.status == "completed" and after.outputs == {"result": 2 * x}
+    one_container(attack, after)
+
+
 def test_a_node_cannot_reach_the_runner_or_the_zygote(warm):
     probe = warm('''
 import ctypes, os
@@ -74,10 +82,7 @@ def main() -> str:
     os.kill(os.getppid(), signal.SIGKILL)  # the zygote: the runner starts a fresh one
     return "done"
 ''')
-    assert attack.status == "completed", attack.error
-    after = warm(HONEST, {"x": 5})
-    assert after.status == "completed" and after.outputs == {"result": 10}
-    one_container(attack, after)
+    honest_node_unharmed(warm, attack, 5)
 
 
 def test_a_later_node_finds_nothing_of_an_earlier_node_in_memory(warm):
@@ -232,10 +237,7 @@ def main() -> str:
     os.kill(os.getppid(), 9)
     return "done"
 ''')
-    assert attack.status == "completed", attack.error
-    after = warm(HONEST, {"x": 3})
-    assert after.status == "completed" and after.outputs == {"result": 6}
-    one_container(attack, after)
+    honest_node_unharmed(warm, attack, 3)
 
 
 def test_a_stopped_zygote_is_replaced(warm):
@@ -245,10 +247,7 @@ def main() -> str:
     os.kill(os.getppid(), signal.SIGSTOP)
     return "done"
 ''')
-    assert attack.status == "completed", attack.error
-    after = warm(HONEST, {"x": 2}, timeout=3)
-    assert after.status == "completed" and after.outputs == {"result": 4}
-    one_container(attack, after)
+    honest_node_unharmed(warm, attack, 2, timeout=3)
 
 
 def test_an_output_with_half_a_surrogate_pair_is_an_output_error(warm):

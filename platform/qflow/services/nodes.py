@@ -62,16 +62,9 @@ def set_tags(session: Session, node: PythonNode, names: list[str]) -> list[str]:
 
 def tags_of(session: Session, node_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     from qflow.db.models import python_node_tag_links
+    from qflow.services.tags import tags_by_item
 
-    out: dict[uuid.UUID, list[str]] = {i: [] for i in node_ids}
-    if not node_ids:
-        return out
-    rows = session.execute(select(python_node_tag_links.c.node_id, NodeTag.name)
-                           .join(NodeTag, NodeTag.id == python_node_tag_links.c.tag_id)
-                           .where(python_node_tag_links.c.node_id.in_(node_ids)).order_by(NodeTag.name))
-    for node_id, name in rows:
-        out[node_id].append(name)
-    return out
+    return tags_by_item(session, NodeTag, python_node_tag_links, "node_id", node_ids)
 
 
 def used_by_workflows(session: Session, node_id: uuid.UUID, *, other_than: uuid.UUID | None = None) -> int:

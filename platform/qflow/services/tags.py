@@ -23,6 +23,19 @@ def normalise(names: list[str]) -> list[str]:
     return wanted
 
 
+def tags_by_item(session: Session, tag_model, links: Table, item_column: str,
+                 item_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Each item's tag names, sorted, in one query (an item without tags maps to [])."""
+    out: dict[uuid.UUID, list[str]] = {i: [] for i in item_ids}
+    if item_ids:
+        rows = session.execute(select(links.c[item_column], tag_model.name)
+                               .join(tag_model, tag_model.id == links.c.tag_id)
+                               .where(links.c[item_column].in_(item_ids)).order_by(tag_model.name))
+        for item_id, name in rows:
+            out[item_id].append(name)
+    return out
+
+
 def replace_tags(session: Session, tag_model, links: Table, item_column: str, item_id: uuid.UUID,
                  names: list[str]) -> list[str]:
     """Make `names` the item's tags (tags are created on first use); the tags now held."""

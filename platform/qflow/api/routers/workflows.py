@@ -17,7 +17,7 @@ from qflow.engine.prepare import WorkflowInvalid, prepare_workflow
 from qflow.engine.queue.snapshot import workflow_document
 from qflow.engine.spec import WorkflowFileError, WorkflowSpec, parse_workflow
 from qflow.services.locking import locked
-from qflow.services.tags import TagError, replace_tags
+from qflow.services.tags import TagError, replace_tags, tags_by_item
 from qflow.services.types import load_matrix
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
@@ -84,14 +84,7 @@ def _add_version(session, wf: Workflow, number: int, spec: WorkflowSpec, resolve
 
 
 def _tags(session, workflow_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    out: dict[uuid.UUID, list[str]] = {i: [] for i in workflow_ids}
-    if workflow_ids:
-        rows = session.execute(select(workflow_tag_links.c.workflow_id, WorkflowTag.name)
-                               .join(WorkflowTag, WorkflowTag.id == workflow_tag_links.c.tag_id)
-                               .where(workflow_tag_links.c.workflow_id.in_(workflow_ids)).order_by(WorkflowTag.name))
-        for wid, name in rows:
-            out[wid].append(name)
-    return out
+    return tags_by_item(session, WorkflowTag, workflow_tag_links, "workflow_id", workflow_ids)
 
 
 def _out(w: Workflow, v: WorkflowVersion, tags: list[str]) -> WorkflowOut:

@@ -87,8 +87,8 @@ class RQDispatcher:
 
     # -- what the reconciler asks
 
-    def missing(self, jobs: list[Job]) -> list[Job]:
-        """The jobs RQ will not deliver: no job hash, or one that already ran, failed or stopped."""
+    def _statuses(self, jobs: list[Job]) -> list[str | None]:
+        """Each job's RQ status (None: no job hash), in one round trip."""
         from rq.job import Job as RQJob
 
         if not jobs:
@@ -97,25 +97,16 @@ class RQDispatcher:
             for j in jobs:
                 pipe.hget(RQJob.key_for(j.job_id), "status")
             found = pipe.execute()
-        out = []
-        for j, st in zip(jobs, found):
-            st = st.decode() if isinstance(st, bytes) else st
-            if st not in ALIVE and st != "started":
-                out.append(j)
-        return out
+        return [st.decode() if isinstance(st, bytes) else st for st in found]
+
+    def missing(self, jobs: list[Job]) -> list[Job]:
+        """The jobs RQ will not deliver: no job hash, or one that already ran, failed or stopped."""
+        return [j for j, st in zip(jobs, self._statuses(jobs)) if st not in ALIVE and st != "started"]
 
     def started(self, jobs: list[Job]) -> list[Job]:
         """Jobs a worker took (status 'started') — for a node still 'queued', that worker died
         before it could claim the node."""
-        from rq.job import Job as RQJob
-
-        if not jobs:
-            return []
-        with self.connection.pipeline() as pipe:
-            for j in jobs:
-                pipe.hget(RQJob.key_for(j.job_id), "status")
-            found = pipe.execute()
-        return [j for j, st in zip(jobs, found) if (st.decode() if isinstance(st, bytes) else st) == "started"]
+        return [j for j, st in zip(jobs, self._statuses(jobs)) if st == "started"]
 
     def redeliver(self, jobs: list[Job]) -> None:
         if jobs:
